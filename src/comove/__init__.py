@@ -1,0 +1,82 @@
+"""comove: how a crypto asset and an equity index move together.
+
+The public API is listed in ``__all__``. Names are imported on first use so that the
+command line (``comove --help``) starts without loading pandas, scipy or plotly.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Analysis": "comove.pipeline",
+    "ComoveError": "comove.errors",
+    "ConfigError": "comove.errors",
+    "DataError": "comove.errors",
+    "DataWarning": "comove.errors",
+    "ProviderError": "comove.errors",
+    "align": "comove.data.calendar",
+    "analyze": "comove.analytics.table",
+    "build_analysis": "comove.pipeline",
+    "demo_pair": "comove.data.demo",
+    "ema": "comove.analytics.momentum",
+    "ewma_corr": "comove.analytics.correlation",
+    "fisher_ci": "comove.analytics.correlation",
+    "lag_adjusted_corr": "comove.analytics.correlation",
+    "lead_lag": "comove.analytics.correlation",
+    "log_returns": "comove.analytics.returns",
+    "macd": "comove.analytics.momentum",
+    "read_bars": "comove.data.bars",
+    "rebase": "comove.analytics.returns",
+    "relative_volume": "comove.analytics.momentum",
+    "rolling_beta": "comove.analytics.correlation",
+    "rolling_corr": "comove.analytics.correlation",
+    "rolling_spearman": "comove.analytics.correlation",
+    "rsi": "comove.analytics.momentum",
+    "sma": "comove.analytics.momentum",
+    "write_report": "comove.report.html",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from comove.analytics.correlation import (
+        ewma_corr,
+        fisher_ci,
+        lag_adjusted_corr,
+        lead_lag,
+        rolling_beta,
+        rolling_corr,
+        rolling_spearman,
+    )
+    from comove.analytics.momentum import ema, macd, relative_volume, rsi, sma
+    from comove.analytics.returns import log_returns, rebase
+    from comove.analytics.table import analyze
+    from comove.data.bars import read_bars
+    from comove.data.calendar import align
+    from comove.data.demo import demo_pair
+    from comove.errors import (
+        ComoveError,
+        ConfigError,
+        DataError,
+        DataWarning,
+        ProviderError,
+    )
+    from comove.pipeline import Analysis, build_analysis
+    from comove.report.html import write_report
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'comove' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,321 @@
+"""Co-movement statistics: rolling Pearson/Spearman/EWMA correlation, Fisher bands, beta, lead-lag.
+
+Every rolling statistic is computed exactly per window (deviations from the window's own
+mean, not running sums), so results match a plain two-pass computation to rounding.
+Windows follow pandas' ``min_periods`` rule: fewer valid pairs than required gives NaN;
+a window where either input is constant gives NaN, never ±inf.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import overload
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from comove.errors import DataError
+
+FloatArray = np.ndarray
+
+
+@dataclass(frozen=True)
+class _WindowStats:
+    count: FloatArray
+    sxx: FloatArray
+    syy: FloatArray
+    sxy: FloatArray
+    constant: FloatArray  # True where either input is constant over the window's valid pairs
+
+
+def _check_window(window: int, min_periods: int | None) -> int:
+    if int(window) != window or window < 2:
+        raise DataError(f"window must be an integer of at least 2, got {window}")
+    required = window if min_periods is None else min_periods
+    if not 1 <= required <= window:
+        raise DataError(f"min_periods must be between 1 and the window ({window}), got {required}")
+    return max(required, 2)
+
+
+def _window_stats(x: FloatArray, y: FloatArray, window: int) -> _WindowStats:
+    """Centred co-moments of every full-length window ending at rows window-1 .. n-1."""
+    xs = sliding_window_view(x, window)
+    ys = sliding_window_view(y, window)
+    mask = np.isfinite(xs) & np.isfinite(ys)
+    count = mask.sum(axis=1).astype("float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_x = np.where(mask, xs, 0.0).sum(axis=1) / count
+        mean_y = np.where(mask, ys, 0.0).sum(axis=1) / count
+        dx = np.where(mask, xs - mean_x[:, None], 0.0)
+        dy = np.where(mask, ys - mean_y[:, None], 0.0)
+    constant_x = np.where(mask, xs, -np.inf).max(axis=1) == np.where(mask, xs, np.inf).min(axis=1)
+    constant_y = np.where(mask, ys, -np.inf).max(axis=1) == np.where(mask, ys, np.inf).min(axis=1)
+    return _WindowStats(
+        count=count,
+        sxx=(dx * dx).sum(axis=1),
+        syy=(dy * dy).sum(axis=1),
+        sxy=(dx * dy).sum(axis=1),
+        constant=constant_x | constant_y,
+    )
+
+
+def _pad(values: FloatArray, n: int) -> FloatArray:
+    out = np.full(n, np.nan)
+    out[n - len(values) :] = values
+    return out
+
+
+def _as_arrays(x: pd.Series, y: pd.Series) -> tuple[pd.Index, FloatArray, FloatArray]:
+    if not x.index.equals(y.index):
+        x, y = x.align(y, join="outer")
+    return x.index, x.to_numpy(dtype="float64"), y.to_numpy(dtype="float64")
+
+
+def _rolling(
+    x: pd.Series, y: pd.Series, window: int, min_periods: int | None, stat: str
+) -> pd.Series:
+    required = _check_window(window, min_periods)
+    index, xa, ya = _as_arrays(x, y)
+    n = len(xa)
+    name = x.name if stat != "beta" else y.name
+    if n < window:
+        return pd.Series(np.nan, index=index, name=name, dtype="float64")
+    s = _window_stats(xa, ya, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if stat == "corr":
+            values = np.clip(s.sxy / np.sqrt(s.sxx * s.syy), -1.0, 1.0)
+            values[s.constant] = np.nan
+        elif stat == "beta":
+            # slope of x on y: cov(x, y) / var(y); y is the regressor
+            values = s.sxy / s.syy
+            values[~np.isfinite(values) | (s.syy == 0)] = np.nan
+        else:  # "cov", sample covariance like pandas
+            values = s.sxy / (s.count - 1)
+    values[s.count < required] = np.nan
+    return pd.Series(_pad(values, n), index=index, name=name)
+
+
+@overload
+def rolling_corr(
+    x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None
+) -> pd.Series: ...
+@overload
+def rolling_corr(
+    x: pd.DataFrame, y: pd.Series, window: int, min_periods: int | None = None
+) -> pd.DataFrame: ...
+def rolling_corr(
+    x: pd.Series | pd.DataFrame, y: pd.Series, window: int, min_periods: int | None = None
+) -> pd.Series | pd.DataFrame:
+    """Rolling Pearson correlation of ``x`` and ``y`` over ``window`` rows.
+
+    Pass returns, not price levels. A DataFrame ``x`` gives one column per series, shaped
+    like ``x.rolling(window).corr(y)``. Values lie in [-1, 1]; NaN before the window fills,
+    where fewer than ``min_periods`` (default: ``window``) pairs are valid, and where either
+    input is constant.
+    """
+    if isinstance(x, pd.DataFrame):
+        return pd.DataFrame(
+            {col: _rolling(x[col], y, window, min_periods, "corr") for col in x.columns},
+            index=x.index,
+        )
+    return _rolling(x, y, window, min_periods, "corr")
+
+
+def rolling_beta(y: pd.Series, x: pd.Series, window: int, min_periods: int | None = None) -> pd.Series:
+    """Rolling OLS slope of ``y`` on ``x``: cov(y, x) / var(x) over ``window`` rows."""
+    return _rolling(y, x, window, min_periods, "beta")
+
+
+def rolling_cov(x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None) -> pd.Series:
+    """Rolling sample covariance (divisor n - 1), as ``x.rolling(window).cov(y)``."""
+    return _rolling(x, y, window, min_periods, "cov")
+
+
+def rolling_spearman(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
+    """Rolling Spearman rank correlation: Pearson on the ranks within each window.
+
+    Ties get their average rank. A window containing any missing value is NaN.
+    """
+    from scipy.stats import rankdata
+
+    _check_window(window, None)
+    index, xa, ya = _as_arrays(x, y)
+    n = len(xa)
+    if n < window:
+        return pd.Series(np.nan, index=index, name=x.name, dtype="float64")
+    xs = sliding_window_view(xa, window)
+    ys = sliding_window_view(ya, window)
+    complete = np.isfinite(xs).all(axis=1) & np.isfinite(ys).all(axis=1)
+    rx = rankdata(np.where(np.isfinite(xs), xs, 0.0), axis=1)
+    ry = rankdata(np.where(np.isfinite(ys), ys, 0.0), axis=1)
+    dx = rx - rx.mean(axis=1, keepdims=True)
+    dy = ry - ry.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.clip(
+            (dx * dy).sum(axis=1) / np.sqrt((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1)), -1, 1
+        )
+    values[~complete | ~np.isfinite(values)] = np.nan
+    return pd.Series(_pad(values, n), index=index, name=x.name)
+
+
+def ewma_corr(x: pd.Series, y: pd.Series, lam: float = 0.94, min_periods: int = 30) -> pd.Series:
+    """RiskMetrics EWMA correlation with decay ``lam`` (zero-mean returns).
+
+    Variances and covariance follow ``s_t = lam * s_{t-1} + (1 - lam) * a_t * b_t``, seeded
+    with the plain mean of the products over the first ``min_periods`` valid pairs; rows
+    where either input is missing leave the state unchanged and are NaN.
+    """
+    from scipy.signal import lfilter
+
+    if not 0.0 < lam < 1.0:
+        raise DataError(f"EWMA decay lambda must be between 0 and 1, got {lam}")
+    index, xa, ya = _as_arrays(x, y)
+    out = np.full(len(xa), np.nan)
+    valid = np.flatnonzero(np.isfinite(xa) & np.isfinite(ya))
+    if len(valid) < min_periods or min_periods < 1:
+        return pd.Series(out, index=index, name=x.name)
+    a, b = xa[valid], ya[valid]
+
+    def smooth(products: FloatArray) -> FloatArray:
+        seed = products[:min_periods].mean()
+        tail = lfilter([1.0 - lam], [1.0, -lam], products[min_periods:], zi=[lam * seed])[0]
+        return np.concatenate(([seed], tail))
+
+    cov, var_a, var_b = smooth(a * b), smooth(a * a), smooth(b * b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.clip(cov / np.sqrt(var_a * var_b), -1.0, 1.0)
+    corr[~np.isfinite(corr)] = np.nan
+    out[valid[min_periods - 1 :]] = corr
+    return pd.Series(out, index=index, name=x.name)
+
+
+@overload
+def fisher_ci(r: float, n: float, level: float = 0.95) -> tuple[float, float]: ...
+@overload
+def fisher_ci(r: pd.Series, n: float | pd.Series, level: float = 0.95) -> tuple[pd.Series, pd.Series]: ...
+@overload
+def fisher_ci(
+    r: FloatArray, n: float | FloatArray, level: float = 0.95
+) -> tuple[FloatArray, FloatArray]: ...
+def fisher_ci(r, n, level=0.95):  # type: ignore[no-untyped-def]
+    """Confidence interval for a Pearson correlation ``r`` from ``n`` pairs (Fisher z).
+
+    ``tanh(atanh(r) ± z / sqrt(n - 3))`` with ``z`` the normal quantile for ``level``.
+    NaN where ``n <= 3`` or ``r`` is NaN. Works on floats, arrays and Series.
+    """
+    if not 0.0 < level < 1.0:
+        raise DataError(f"confidence level must be between 0 and 1, got {level}")
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    r_arr = np.asarray(r, dtype="float64")
+    n_arr = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = np.arctanh(np.clip(r_arr, -1.0, 1.0))
+        half = z / np.sqrt(np.where(n_arr > 3, n_arr - 3, np.nan))
+        lo, hi = np.tanh(centre - half), np.tanh(centre + half)
+    if isinstance(r, pd.Series):
+        return pd.Series(lo, index=r.index), pd.Series(hi, index=r.index)
+    if np.ndim(lo) == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def _pair_corr(a: FloatArray, b: FloatArray) -> tuple[float, int]:
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    n = len(a)
+    if n < 3:
+        return float("nan"), n
+    da, db = a - a.mean(), b - b.mean()
+    denom = np.sqrt((da * da).sum() * (db * db).sum())
+    return (float(np.clip((da * db).sum() / denom, -1, 1)) if denom > 0 else float("nan")), n
+
+
+def lead_lag(x: pd.Series, y: pd.Series, max_lag: int = 10) -> pd.Series:
+    """Cross-correlation ``corr(x_t, y_{t+lag})`` for lags ``-max_lag .. max_lag``.
+
+    The index is the lag in rows (sessions). A positive lag means ``x`` leads ``y``: today's
+    ``x`` correlates with ``y`` ``lag`` sessions later. Each lag uses all overlapping pairs.
+    """
+    if max_lag < 0:
+        raise DataError(f"max lag must be zero or more, got {max_lag}")
+    _, xa, ya = _as_arrays(x, y)
+    lags = np.arange(-max_lag, max_lag + 1)
+    values = []
+    for lag in lags:
+        if lag >= 0:
+            a, b = xa[: len(xa) - lag], ya[lag:]
+        else:
+            a, b = xa[-lag:], ya[: len(ya) + lag]
+        values.append(_pair_corr(a, b)[0])
+    return pd.Series(values, index=pd.Index(lags, name="lag"), name="corr")
+
+
+@dataclass(frozen=True)
+class LeadLagSummary:
+    """The strongest lag of a cross-correlation and how surprising it is.
+
+    ``p_value`` is two-sided for that one lag (Fisher z); ``p_adjusted`` multiplies it by
+    the number of lags scanned (Bonferroni), since the best of many lags is picked.
+    """
+
+    best_lag: int
+    corr: float
+    n: int
+    p_value: float
+    p_adjusted: float
+    lag0_corr: float
+
+    @property
+    def significant(self) -> bool:
+        return bool(self.p_adjusted < 0.05)
+
+
+def lead_lag_summary(x: pd.Series, y: pd.Series, max_lag: int = 10) -> LeadLagSummary:
+    """Pick the lag with the largest absolute cross-correlation and test it."""
+    ccf = lead_lag(x, y, max_lag)
+    if ccf.isna().all():
+        raise DataError("lead-lag needs at least three overlapping observations")
+    best = int(ccf.abs().idxmax())
+    _, xa, ya = _as_arrays(x, y)
+    a, b = (xa[: len(xa) - best], ya[best:]) if best >= 0 else (xa[-best:], ya[: len(ya) + best])
+    r, n = _pair_corr(a, b)
+    if n > 3 and abs(r) < 1:
+        z = abs(np.arctanh(r)) * np.sqrt(n - 3)
+        p = math.erfc(float(z) / math.sqrt(2.0))
+    else:
+        p = 0.0 if abs(r) == 1 else float("nan")
+    return LeadLagSummary(
+        best_lag=best,
+        corr=r,
+        n=n,
+        p_value=p,
+        p_adjusted=min(1.0, p * len(ccf)),
+        lag0_corr=float(ccf.loc[0]),
+    )
+
+
+def lag_adjusted_corr(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
+    """Rolling correlation that also counts one-session leads and lags.
+
+    ``(cov(x_t, y_t) + cov(x_t, y_{t-1}) + cov(x_{t-1}, y_t)) / sqrt(var x * var y)`` over
+    ``window`` rows: non-synchronous closes (crypto's UTC midnight vs the 16:00 New York
+    equity close) spread co-movement over adjacent sessions, and this gathers it back. Being
+    a sum of three terms it is not bounded by 1.
+    """
+    index, xa, ya = _as_arrays(x, y)
+    xs = pd.Series(xa, index=index)
+    ys = pd.Series(ya, index=index)
+    cov = (
+        rolling_cov(xs, ys, window)
+        + rolling_cov(xs, ys.shift(1), window)
+        + rolling_cov(xs.shift(1), ys, window)
+    )
+    var_x = rolling_cov(xs, xs, window)
+    var_y = rolling_cov(ys, ys, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = (cov / np.sqrt(var_x * var_y)).to_numpy(dtype="float64", copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return pd.Series(values, index=index, name=x.name)

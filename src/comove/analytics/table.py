@@ -1,0 +1,168 @@
+"""The analysis table: one row per aligned session, the columns DESIGN.md promises."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from comove.analytics.correlation import fisher_ci, rolling_beta, rolling_corr
+from comove.analytics.momentum import macd, relative_volume, rsi
+from comove.analytics.returns import log_returns, rebase
+from comove.data.calendar import AlignMode, align
+from comove.errors import DataError
+
+DEFAULT_WINDOWS = (30, 60, 90)
+MIN_WINDOW = 3
+
+
+def table_columns(windows: Sequence[int]) -> list[str]:
+    """The analysis table's columns, in order, for the given correlation windows."""
+    columns = [
+        "crypto_close", "equity_close", "crypto_ret", "equity_ret", "crypto_norm", "equity_norm",
+    ]  # fmt: skip
+    for w in windows:
+        columns += [f"corr_{w}", f"corr_{w}_lo", f"corr_{w}_hi", f"beta_{w}"]
+    columns += [
+        "rsi_crypto", "rsi_equity",
+        "macd_crypto", "macd_signal_crypto", "macd_hist_crypto",
+        "macd_equity", "macd_signal_equity", "macd_hist_equity",
+        "relvol_crypto", "relvol_equity",
+    ]  # fmt: skip
+    return columns
+
+
+def check_windows(windows: Sequence[int], available: int | None = None) -> tuple[int, ...]:
+    """Validate correlation windows: integers of at least 3 that fit in the data."""
+    checked: list[int] = []
+    for w in windows:
+        if isinstance(w, bool) or int(w) != w or w < MIN_WINDOW:
+            raise DataError(f"window {w} is invalid: windows are whole sessions, at least {MIN_WINDOW}")
+        if available is not None and w > available:
+            raise DataError(
+                f"window {w} is longer than the data: only {available} aligned session returns"
+            )
+        checked.append(int(w))
+    if not checked:
+        raise DataError("at least one correlation window is needed")
+    return tuple(dict.fromkeys(checked))
+
+
+def _usable_volume(bars: pd.DataFrame) -> bool:
+    volume = bars["volume"]
+    return bool(volume.notna().any() and (volume.fillna(0) > 0).any())
+
+
+def _momentum(bars: pd.DataFrame, sessions: pd.DatetimeIndex, rsi_period: int,
+              macd_periods: tuple[int, int, int], volume_window: int) -> pd.DataFrame:
+    """Indicators on the asset's own bars (as its chart shows them), sampled onto sessions."""
+    close = bars["close"]
+    lines = macd(close, *macd_periods)
+    own = pd.DataFrame(
+        {
+            "rsi": rsi(close, rsi_period),
+            "macd": lines["macd"],
+            "signal": lines["signal"],
+            "hist": lines["hist"],
+            "relvol": relative_volume(bars["volume"], volume_window)
+            if _usable_volume(bars)
+            else np.nan,
+        },
+        index=bars.index,
+    )
+    return own.reindex(sessions)
+
+
+def analyze(
+    crypto: pd.DataFrame,
+    equity: pd.DataFrame,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+    *,
+    calendar: str = "XNYS",
+    mode: AlignMode = "daily",
+    crypto_intraday: pd.DataFrame | None = None,
+    since: str | pd.Timestamp | None = None,
+    until: str | pd.Timestamp | None = None,
+    rsi_period: int = 14,
+    macd_periods: tuple[int, int, int] = (12, 26, 9),
+    volume_window: int = 20,
+) -> pd.DataFrame:
+    """Build the analysis table for a crypto / equity pair.
+
+    Parameters
+    ----------
+    crypto, equity
+        Bars frames, e.g. from :func:`comove.read_bars`.
+    windows
+        Rolling correlation/beta windows in aligned sessions.
+    calendar, mode, crypto_intraday
+        How the crypto series is put on equity sessions (see :func:`comove.align`).
+    since, until
+        Limit the rows returned. Indicators are computed on the whole history first, so the
+        rows before ``since`` serve as warm-up; the overlay is rebased to 100 on the first row.
+    rsi_period, macd_periods, volume_window
+        Momentum settings; RSI and MACD run on each asset's own bars (crypto on every day,
+        equity on its sessions) and are then sampled onto the aligned sessions.
+
+    Returns
+    -------
+    DataFrame
+        Index ``date``; columns as :func:`table_columns`. ``attrs`` carries ``mode``,
+        ``calendar``, ``windows``, the names and sources of both series and ``notes``
+        (things left out, such as relative volume for a series without volume).
+    """
+    aligned = align(crypto, equity, calendar, mode=mode, crypto_intraday=crypto_intraday)
+    windows = check_windows(windows, available=len(aligned) - 1)
+    table = pd.DataFrame(index=aligned.index)
+    table["crypto_close"] = aligned["crypto_close"]
+    table["equity_close"] = aligned["equity_close"]
+    table["crypto_ret"] = log_returns(aligned["crypto_close"])
+    table["equity_ret"] = log_returns(aligned["equity_close"])
+    for w in windows:
+        corr = rolling_corr(table["crypto_ret"], table["equity_ret"], w)
+        lo, hi = fisher_ci(corr, w)
+        table[f"corr_{w}"] = corr
+        table[f"corr_{w}_lo"] = lo
+        table[f"corr_{w}_hi"] = hi
+        table[f"beta_{w}"] = rolling_beta(table["crypto_ret"], table["equity_ret"], w)
+    notes: list[str] = []
+    for label, bars in (("crypto", crypto), ("equity", equity)):
+        indicators = _momentum(bars, table.index, rsi_period, macd_periods, volume_window)
+        table[f"rsi_{label}"] = indicators["rsi"]
+        table[f"macd_{label}"] = indicators["macd"]
+        table[f"macd_signal_{label}"] = indicators["signal"]
+        table[f"macd_hist_{label}"] = indicators["hist"]
+        table[f"relvol_{label}"] = indicators["relvol"]
+        if not _usable_volume(bars):
+            notes.append(
+                f"relative volume left out for {bars.attrs.get('name', label)}: "
+                "its volume is missing or all zero"
+            )
+    start = pd.Timestamp(since) if since is not None else None
+    end = pd.Timestamp(until) if until is not None else None
+    if start is not None and end is not None and start > end:
+        raise DataError(f"--since {start.date()} is after --until {end.date()}")
+    table = table.loc[start:end]  # type: ignore[misc]
+    if table.empty:
+        raise DataError(
+            f"no aligned sessions between {start.date() if start else 'the start'} and "
+            f"{end.date() if end else 'the end'} (data spans {aligned.index[0].date()} to "
+            f"{aligned.index[-1].date()})"
+        )
+    table["crypto_norm"] = rebase(table["crypto_close"])
+    table["equity_norm"] = rebase(table["equity_close"])
+    table = table[table_columns(windows)].astype("float64")
+    table.index.name = "date"
+    table.attrs = {
+        "mode": aligned.attrs["mode"],
+        "calendar": calendar,
+        "windows": list(windows),
+        "crypto_name": crypto.attrs.get("name", "crypto"),
+        "equity_name": equity.attrs.get("name", "equity"),
+        "crypto_source": crypto.attrs.get("source", ""),
+        "equity_source": equity.attrs.get("source", ""),
+        "synthetic": bool(crypto.attrs.get("synthetic") or equity.attrs.get("synthetic")),
+        "notes": notes,
+    }
+    return table

@@ -1,0 +1,1 @@
+"""Getting prices in: the bars contract, calendars, demo data."""
