@@ -38,7 +38,7 @@ def make_bars(
         "source": f"test:{name}",
         "price_column": "close",
         "interval": "1d",
-        "is_24_7": bool((index.dayofweek >= 5).any()),
+        "is_24_7": bool((index.day_of_week >= 5).any()),
         "dropped_incomplete": None,
     }
     return bars
@@ -60,7 +60,9 @@ def correlated_pair(
     loading = np.where(shock.notna(), rho, 0.0)
     crypto_ret = 0.04 * (loading * shock.fillna(0).to_numpy() + np.sqrt(1 - loading**2) * idio)
     crypto = make_bars(days, crypto_ret, start=2000.0, volume=1e10, seed=seed + 1, name="CRYPTO")
-    equity = make_bars(session_days, equity_ret, start=1800.0, volume=1e9, seed=seed + 2, name="EQUITY")
+    equity = make_bars(
+        session_days, equity_ret, start=1800.0, volume=1e9, seed=seed + 2, name="EQUITY"
+    )
     return crypto, equity
 
 

@@ -40,7 +40,34 @@ _EXPORTS = {
     "write_report": "comove.report.html",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Analysis",
+    "ComoveError",
+    "ConfigError",
+    "DataError",
+    "DataWarning",
+    "ProviderError",
+    "align",
+    "analyze",
+    "build_analysis",
+    "demo_pair",
+    "ema",
+    "ewma_corr",
+    "fisher_ci",
+    "lag_adjusted_corr",
+    "lead_lag",
+    "log_returns",
+    "macd",
+    "read_bars",
+    "rebase",
+    "relative_volume",
+    "rolling_beta",
+    "rolling_corr",
+    "rolling_spearman",
+    "rsi",
+    "sma",
+    "write_report",
+]
 
 if TYPE_CHECKING:
     from comove.analytics.correlation import (

@@ -72,7 +72,7 @@ class Analysis:
 
     @property
     def meta(self) -> dict[str, object]:
-        return dict(self.table.attrs)
+        return {str(key): value for key, value in self.table.attrs.items()}
 
 
 def build_analysis(

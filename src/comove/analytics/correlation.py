@@ -28,7 +28,10 @@ class _WindowStats:
     sxx: FloatArray
     syy: FloatArray
     sxy: FloatArray
-    constant: FloatArray  # True where either input is constant over the window's valid pairs
+    # True where that input is constant over the window's valid pairs: its variance is then
+    # rounding noise, and any ratio over it is meaningless.
+    constant_x: FloatArray
+    constant_y: FloatArray
 
 
 def _check_window(window: int, min_periods: int | None) -> int:
@@ -41,9 +44,14 @@ def _check_window(window: int, min_periods: int | None) -> int:
 
 
 def _window_stats(x: FloatArray, y: FloatArray, window: int) -> _WindowStats:
-    """Centred co-moments of every full-length window ending at rows window-1 .. n-1."""
-    xs = sliding_window_view(x, window)
-    ys = sliding_window_view(y, window)
+    """Centred co-moments of the window ending at every row.
+
+    The inputs are padded in front with NaN so the first rows see partial windows, which
+    ``min_periods`` below the window then accepts, as pandas does.
+    """
+    padding = np.full(window - 1, np.nan)
+    xs = sliding_window_view(np.concatenate((padding, x)), window)
+    ys = sliding_window_view(np.concatenate((padding, y)), window)
     mask = np.isfinite(xs) & np.isfinite(ys)
     count = mask.sum(axis=1).astype("float64")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -58,7 +66,8 @@ def _window_stats(x: FloatArray, y: FloatArray, window: int) -> _WindowStats:
         sxx=(dx * dx).sum(axis=1),
         syy=(dy * dy).sum(axis=1),
         sxy=(dx * dy).sum(axis=1),
-        constant=constant_x | constant_y,
+        constant_x=constant_x,
+        constant_y=constant_y,
     )
 
 
@@ -79,23 +88,20 @@ def _rolling(
 ) -> pd.Series:
     required = _check_window(window, min_periods)
     index, xa, ya = _as_arrays(x, y)
-    n = len(xa)
-    name = x.name if stat != "beta" else y.name
-    if n < window:
-        return pd.Series(np.nan, index=index, name=name, dtype="float64")
+    name = x.name
     s = _window_stats(xa, ya, window)
     with np.errstate(invalid="ignore", divide="ignore"):
         if stat == "corr":
             values = np.clip(s.sxy / np.sqrt(s.sxx * s.syy), -1.0, 1.0)
-            values[s.constant] = np.nan
+            values[s.constant_x | s.constant_y] = np.nan
         elif stat == "beta":
             # slope of x on y: cov(x, y) / var(y); y is the regressor
             values = s.sxy / s.syy
-            values[~np.isfinite(values) | (s.syy == 0)] = np.nan
+            values[~np.isfinite(values) | s.constant_y] = np.nan
         else:  # "cov", sample covariance like pandas
             values = s.sxy / (s.count - 1)
     values[s.count < required] = np.nan
-    return pd.Series(_pad(values, n), index=index, name=name)
+    return pd.Series(values, index=index, name=name)
 
 
 @overload
@@ -124,12 +130,16 @@ def rolling_corr(
     return _rolling(x, y, window, min_periods, "corr")
 
 
-def rolling_beta(y: pd.Series, x: pd.Series, window: int, min_periods: int | None = None) -> pd.Series:
+def rolling_beta(
+    y: pd.Series, x: pd.Series, window: int, min_periods: int | None = None
+) -> pd.Series:
     """Rolling OLS slope of ``y`` on ``x``: cov(y, x) / var(x) over ``window`` rows."""
     return _rolling(y, x, window, min_periods, "beta")
 
 
-def rolling_cov(x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None) -> pd.Series:
+def rolling_cov(
+    x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None
+) -> pd.Series:
     """Rolling sample covariance (divisor n - 1), as ``x.rolling(window).cov(y)``."""
     return _rolling(x, y, window, min_periods, "cov")
 
@@ -195,7 +205,9 @@ def ewma_corr(x: pd.Series, y: pd.Series, lam: float = 0.94, min_periods: int = 
 @overload
 def fisher_ci(r: float, n: float, level: float = 0.95) -> tuple[float, float]: ...
 @overload
-def fisher_ci(r: pd.Series, n: float | pd.Series, level: float = 0.95) -> tuple[pd.Series, pd.Series]: ...
+def fisher_ci(
+    r: pd.Series, n: float | pd.Series, level: float = 0.95
+) -> tuple[pd.Series, pd.Series]: ...
 @overload
 def fisher_ci(
     r: FloatArray, n: float | FloatArray, level: float = 0.95
@@ -278,7 +290,7 @@ def lead_lag_summary(x: pd.Series, y: pd.Series, max_lag: int = 10) -> LeadLagSu
     ccf = lead_lag(x, y, max_lag)
     if ccf.isna().all():
         raise DataError("lead-lag needs at least three overlapping observations")
-    best = int(ccf.abs().idxmax())
+    best = int(ccf.index[int(np.argmax(ccf.abs().fillna(-1.0).to_numpy()))])
     _, xa, ya = _as_arrays(x, y)
     a, b = (xa[: len(xa) - best], ya[best:]) if best >= 0 else (xa[-best:], ya[: len(ya) + best])
     r, n = _pair_corr(a, b)
@@ -316,6 +328,6 @@ def lag_adjusted_corr(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
     var_x = rolling_cov(xs, xs, window)
     var_y = rolling_cov(ys, ys, window)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = (cov / np.sqrt(var_x * var_y)).to_numpy(dtype="float64", copy=True)
+        values: FloatArray = (cov / np.sqrt(var_x * var_y)).to_numpy(dtype="float64", copy=True)
     values[~np.isfinite(values)] = np.nan
     return pd.Series(values, index=index, name=x.name)

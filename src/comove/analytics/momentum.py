@@ -134,9 +134,7 @@ def momentum_shifts(rsi_values: pd.Series, macd_hist: pd.Series) -> pd.DataFrame
     )
 
 
-def matched_shifts(
-    crypto: pd.DataFrame, equity: pd.DataFrame, within: int = 3
-) -> pd.DataFrame:
+def matched_shifts(crypto: pd.DataFrame, equity: pd.DataFrame, within: int = 3) -> pd.DataFrame:
     """Momentum shifts that happened the same way on both assets within ``within`` rows.
 
     ``crypto`` and ``equity`` are :func:`momentum_shifts` frames on the same (aligned) index.
@@ -154,7 +152,7 @@ def matched_shifts(
         a = crypto[f"{indicator}_shift"].to_numpy()
         b = equity[f"{indicator}_shift"].to_numpy()
         used_b: set[int] = set()
-        for i in np.flatnonzero(a):
+        for i in (int(k) for k in np.flatnonzero(a)):
             lo, hi = max(0, i - within), min(len(b), i + within + 1)
             candidates = [j for j in range(lo, hi) if b[j] == a[i] and j not in used_b]
             if not candidates:

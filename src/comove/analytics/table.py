@@ -38,7 +38,9 @@ def check_windows(windows: Sequence[int], available: int | None = None) -> tuple
     checked: list[int] = []
     for w in windows:
         if isinstance(w, bool) or int(w) != w or w < MIN_WINDOW:
-            raise DataError(f"window {w} is invalid: windows are whole sessions, at least {MIN_WINDOW}")
+            raise DataError(
+                f"window {w} is invalid: windows are whole sessions, at least {MIN_WINDOW}"
+            )
         if available is not None and w > available:
             raise DataError(
                 f"window {w} is longer than the data: only {available} aligned session returns"
@@ -54,8 +56,13 @@ def _usable_volume(bars: pd.DataFrame) -> bool:
     return bool(volume.notna().any() and (volume.fillna(0) > 0).any())
 
 
-def _momentum(bars: pd.DataFrame, sessions: pd.DatetimeIndex, rsi_period: int,
-              macd_periods: tuple[int, int, int], volume_window: int) -> pd.DataFrame:
+def _momentum(
+    bars: pd.DataFrame,
+    sessions: pd.DatetimeIndex,
+    rsi_period: int,
+    macd_periods: tuple[int, int, int],
+    volume_window: int,
+) -> pd.DataFrame:
     """Indicators on the asset's own bars (as its chart shows them), sampled onto sessions."""
     close = bars["close"]
     lines = macd(close, *macd_periods)
@@ -128,7 +135,9 @@ def analyze(
         table[f"beta_{w}"] = rolling_beta(table["crypto_ret"], table["equity_ret"], w)
     notes: list[str] = []
     for label, bars in (("crypto", crypto), ("equity", equity)):
-        indicators = _momentum(bars, table.index, rsi_period, macd_periods, volume_window)
+        indicators = _momentum(
+            bars, pd.DatetimeIndex(table.index), rsi_period, macd_periods, volume_window
+        )
         table[f"rsi_{label}"] = indicators["rsi"]
         table[f"macd_{label}"] = indicators["macd"]
         table[f"macd_signal_{label}"] = indicators["signal"]
@@ -143,7 +152,7 @@ def analyze(
     end = pd.Timestamp(until) if until is not None else None
     if start is not None and end is not None and start > end:
         raise DataError(f"--since {start.date()} is after --until {end.date()}")
-    table = table.loc[start:end]  # type: ignore[misc]
+    table = table.loc[start:end]
     if table.empty:
         raise DataError(
             f"no aligned sessions between {start.date() if start else 'the start'} and "

@@ -96,8 +96,9 @@ def _parse_timestamps(raw: pd.Series, column: str, source: str, text: bool) -> p
             # Epoch stamps; a file may mix seconds and milliseconds row by row.
             values = numeric.to_numpy(dtype="float64")
             millis = np.where(np.abs(values) > 1e11, values, values * 1000.0)
-            stamps = pd.to_datetime(millis.round().astype("int64"), unit="ms", utc=True)
-            stamps = pd.Series(stamps, index=raw.index)
+            stamps = pd.Series(
+                pd.to_datetime(millis.round().astype("int64"), unit="ms", utc=True), index=raw.index
+            )
         else:
             stamps = pd.to_datetime(as_text, utc=True, errors="coerce", format="mixed")
             bad = stamps.isna()
@@ -116,7 +117,7 @@ def _interval(index: pd.DatetimeIndex) -> str:
     step = pd.Series(index).diff().median()
     if step >= pd.Timedelta(hours=20):
         return "1d"
-    minutes = max(int(round(step / pd.Timedelta(minutes=1))), 1)
+    minutes = max(round(step / pd.Timedelta(minutes=1)), 1)
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
@@ -127,7 +128,7 @@ def _first_dates(index: pd.DatetimeIndex | Sequence[pd.Timestamp], count: int = 
 
 def _is_24_7(index: pd.DatetimeIndex) -> bool:
     """A series trades around the clock when weekends are a real share of its dates."""
-    return len(index) > 0 and float((index.dayofweek >= 5).mean()) > 0.1
+    return len(index) > 0 and float((index.day_of_week >= 5).mean()) > 0.1
 
 
 def normalise_bars(
@@ -180,7 +181,9 @@ def normalise_bars(
     close_col = _find_column(columns, _FIELD_ALIASES["close"])
     adj_col = _find_column(columns, _FIELD_ALIASES["adj_close"])
     if price == "adj_close" and adj_col is None:
-        raise DataError(f"{source}: --price adj_close asked for, but there is no 'Adj Close' column")
+        raise DataError(
+            f"{source}: --price adj_close asked for, but there is no 'Adj Close' column"
+        )
     use_adjusted = adj_col is not None and price in ("auto", "adj_close")
     if close_col is None and not use_adjusted:
         raise DataError(
@@ -277,7 +280,7 @@ def normalise_bars(
     is_24_7 = _is_24_7(pd.DatetimeIndex(bars.index))
     if is_24_7 and interval == "1d":
         full = pd.date_range(bars.index[0], bars.index[-1], freq="D")
-        missing_days = full.difference(bars.index)
+        missing_days = full.difference(pd.DatetimeIndex(bars.index))
         if len(missing_days):
             warnings.warn(
                 f"{source}: a 24/7 series is missing {len(missing_days)} calendar days "

@@ -37,7 +37,10 @@ def _calendar(name: str, start: str, end: str) -> ExchangeCalendar:
     import exchange_calendars as xcals
 
     try:
-        return xcals.get_calendar(name, start=start, end=end)
+        with warnings.catch_warnings():
+            # exchange_calendars trips pandas deprecations that are not ours to fix.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return xcals.get_calendar(name, start=start, end=end)
     except xcals.errors.InvalidCalendarName:
         raise ConfigError(
             f"unknown exchange calendar {name!r} (e.g. XNYS, XNAS, XLON, XTKS)"
@@ -60,15 +63,18 @@ def _bounded_calendar(name: str, first: pd.Timestamp, last: pd.Timestamp) -> Exc
 def sessions(first: pd.Timestamp, last: pd.Timestamp, calendar: str = "XNYS") -> pd.DatetimeIndex:
     """Trading sessions of ``calendar`` from ``first`` to ``last`` inclusive (tz-naive dates)."""
     cal = _bounded_calendar(calendar, first, last)
-    found = cal.sessions_in_range(max(first, cal.first_session), min(last, cal.last_session))
-    return pd.DatetimeIndex(found, name="date").tz_localize(None)
+    # The calendar's bounds snap to sessions; asking for a holiday as a bound would fail.
+    found = pd.DatetimeIndex(cal.sessions, name="date").tz_localize(None)
+    return found[(found >= first) & (found <= last)]
 
 
 def session_closes(sessions_index: pd.DatetimeIndex, calendar: str = "XNYS") -> pd.Series:
     """The UTC close time (tz-naive) of each session, including early closes."""
     cal = _bounded_calendar(calendar, sessions_index[0], sessions_index[-1])
     closes = pd.DatetimeIndex(cal.closes.reindex(sessions_index))
-    return pd.Series(closes.tz_convert("UTC").tz_localize(None), index=sessions_index, name="close_utc")
+    return pd.Series(
+        closes.tz_convert("UTC").tz_localize(None), index=sessions_index, name="close_utc"
+    )
 
 
 def _price_at(hourly: pd.DataFrame, moments: pd.Series) -> pd.Series:
@@ -139,7 +145,7 @@ def align(
     in_span = equity_dates[(equity_dates >= first) & (equity_dates <= last)]
     off_calendar = in_span.difference(valid_sessions)
     if len(off_calendar):
-        weekend = int((off_calendar.dayofweek >= 5).sum())
+        weekend = int((off_calendar.day_of_week >= 5).sum())
         hint = " - is this a crypto file?" if weekend else ""
         shown = ", ".join(d.strftime("%Y-%m-%d") for d in off_calendar[:3])
         warnings.warn(

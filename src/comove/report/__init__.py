@@ -1,0 +1,1 @@
+"""Views of an analysis: plotly figures and the self-contained HTML report."""
