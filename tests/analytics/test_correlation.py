@@ -184,7 +184,7 @@ def test_lead_lag_finds_a_known_shift() -> None:
     ccf = lead_lag(x, y, 5)
     assert list(ccf.index) == list(range(-5, 6))
     # y_{t+3} = d_{t+3} + noise = x_t + noise, so x leads y by 3 sessions
-    assert int(ccf.abs().idxmax()) == 3
+    assert ccf.abs().idxmax() == 3
     a, b = x.to_numpy()[:-3], y.to_numpy()[3:]
     assert ccf.loc[3] == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
     summary = lead_lag_summary(x, y, 5)

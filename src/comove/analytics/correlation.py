@@ -84,24 +84,34 @@ def _as_arrays(x: pd.Series, y: pd.Series) -> tuple[pd.Index, FloatArray, FloatA
 
 
 def _rolling(
-    x: pd.Series, y: pd.Series, window: int, min_periods: int | None, stat: str
-) -> pd.Series:
+    x: pd.Series, y: pd.Series, window: int, min_periods: int | None, *stats: str
+) -> list[pd.Series]:
+    """The requested statistics (``corr``, ``beta`` of x on y, ``cov``) from one pass."""
     required = _check_window(window, min_periods)
     index, xa, ya = _as_arrays(x, y)
-    name = x.name
     s = _window_stats(xa, ya, window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if stat == "corr":
-            values = np.clip(s.sxy / np.sqrt(s.sxx * s.syy), -1.0, 1.0)
-            values[s.constant_x | s.constant_y] = np.nan
-        elif stat == "beta":
-            # slope of x on y: cov(x, y) / var(y); y is the regressor
-            values = s.sxy / s.syy
-            values[~np.isfinite(values) | s.constant_y] = np.nan
-        else:  # "cov", sample covariance like pandas
-            values = s.sxy / (s.count - 1)
-    values[s.count < required] = np.nan
-    return pd.Series(values, index=index, name=name)
+    results = []
+    for stat in stats:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if stat == "corr":
+                values = np.clip(s.sxy / np.sqrt(s.sxx * s.syy), -1.0, 1.0)
+                values[s.constant_x | s.constant_y] = np.nan
+            elif stat == "beta":
+                values = s.sxy / s.syy
+                values[~np.isfinite(values) | s.constant_y] = np.nan
+            else:  # "cov": sample covariance, as pandas
+                values = s.sxy / (s.count - 1)
+        values[s.count < required] = np.nan
+        results.append(pd.Series(values, index=index, name=x.name))
+    return results
+
+
+def rolling_corr_beta(
+    x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Rolling correlation of ``x`` and ``y`` and beta of ``x`` on ``y``, sharing one pass."""
+    corr, beta = _rolling(x, y, window, min_periods, "corr", "beta")
+    return corr, beta
 
 
 @overload
@@ -124,24 +134,24 @@ def rolling_corr(
     """
     if isinstance(x, pd.DataFrame):
         return pd.DataFrame(
-            {col: _rolling(x[col], y, window, min_periods, "corr") for col in x.columns},
+            {col: _rolling(x[col], y, window, min_periods, "corr")[0] for col in x.columns},
             index=x.index,
         )
-    return _rolling(x, y, window, min_periods, "corr")
+    return _rolling(x, y, window, min_periods, "corr")[0]
 
 
 def rolling_beta(
     y: pd.Series, x: pd.Series, window: int, min_periods: int | None = None
 ) -> pd.Series:
     """Rolling OLS slope of ``y`` on ``x``: cov(y, x) / var(x) over ``window`` rows."""
-    return _rolling(y, x, window, min_periods, "beta")
+    return _rolling(y, x, window, min_periods, "beta")[0]
 
 
 def rolling_cov(
     x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None
 ) -> pd.Series:
     """Rolling sample covariance (divisor n - 1), as ``x.rolling(window).cov(y)``."""
-    return _rolling(x, y, window, min_periods, "cov")
+    return _rolling(x, y, window, min_periods, "cov")[0]
 
 
 def rolling_spearman(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
@@ -304,7 +314,7 @@ def lead_lag_summary(x: pd.Series, y: pd.Series, max_lag: int = 10) -> LeadLagSu
         corr=r,
         n=n,
         p_value=p,
-        p_adjusted=min(1.0, p * len(ccf)),
+        p_adjusted=min(1.0, p * len(ccf)) if math.isfinite(p) else float("nan"),
         lag0_corr=float(ccf.loc[0]),
     )
 

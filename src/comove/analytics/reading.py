@@ -67,10 +67,8 @@ class Reading:
         if not defined:
             return "Not enough aligned sessions yet for a rolling correlation."
         main = defined[len(defined) // 2]
-        return (
-            f"{main.window}-session correlation {main.corr:+.2f} "
-            f"[{main.lo:+.2f}, {main.hi:+.2f}]: {main.strength}, {main.certainty}."
-        )
+        band = "" if math.isnan(main.lo) else f" [{main.lo:+.2f}, {main.hi:+.2f}]"
+        return f"{main.window}-session correlation {main.corr:+.2f}{band}: {main.strength}, {main.certainty}."
 
 
 def _rsi_zone(value: float) -> str:

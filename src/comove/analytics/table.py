@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from comove.analytics.correlation import fisher_ci, rolling_beta, rolling_corr
+from comove.analytics.correlation import fisher_ci, rolling_corr_beta
 from comove.analytics.momentum import macd, relative_volume, rsi
 from comove.analytics.returns import log_returns, rebase
 from comove.data.calendar import AlignMode, align
@@ -121,33 +121,34 @@ def analyze(
     """
     aligned = align(crypto, equity, calendar, mode=mode, crypto_intraday=crypto_intraday)
     windows = check_windows(windows, available=len(aligned) - 1)
-    table = pd.DataFrame(index=aligned.index)
-    table["crypto_close"] = aligned["crypto_close"]
-    table["equity_close"] = aligned["equity_close"]
-    table["crypto_ret"] = log_returns(aligned["crypto_close"])
-    table["equity_ret"] = log_returns(aligned["equity_close"])
+    sessions = pd.DatetimeIndex(aligned.index)
+    crypto_ret = log_returns(aligned["crypto_close"])
+    equity_ret = log_returns(aligned["equity_close"])
+    columns: dict[str, pd.Series | np.ndarray] = {
+        "crypto_close": aligned["crypto_close"],
+        "equity_close": aligned["equity_close"],
+        "crypto_ret": crypto_ret,
+        "equity_ret": equity_ret,
+    }
     for w in windows:
-        corr = rolling_corr(table["crypto_ret"], table["equity_ret"], w)
-        lo, hi = fisher_ci(corr, w)
-        table[f"corr_{w}"] = corr
-        table[f"corr_{w}_lo"] = lo
-        table[f"corr_{w}_hi"] = hi
-        table[f"beta_{w}"] = rolling_beta(table["crypto_ret"], table["equity_ret"], w)
+        corr, beta = rolling_corr_beta(crypto_ret, equity_ret, w)
+        columns[f"corr_{w}"] = corr
+        columns[f"corr_{w}_lo"], columns[f"corr_{w}_hi"] = fisher_ci(corr, w)
+        columns[f"beta_{w}"] = beta
     notes: list[str] = []
     for label, bars in (("crypto", crypto), ("equity", equity)):
-        indicators = _momentum(
-            bars, pd.DatetimeIndex(table.index), rsi_period, macd_periods, volume_window
-        )
-        table[f"rsi_{label}"] = indicators["rsi"]
-        table[f"macd_{label}"] = indicators["macd"]
-        table[f"macd_signal_{label}"] = indicators["signal"]
-        table[f"macd_hist_{label}"] = indicators["hist"]
-        table[f"relvol_{label}"] = indicators["relvol"]
+        indicators = _momentum(bars, sessions, rsi_period, macd_periods, volume_window)
+        columns[f"rsi_{label}"] = indicators["rsi"]
+        columns[f"macd_{label}"] = indicators["macd"]
+        columns[f"macd_signal_{label}"] = indicators["signal"]
+        columns[f"macd_hist_{label}"] = indicators["hist"]
+        columns[f"relvol_{label}"] = indicators["relvol"]
         if not _usable_volume(bars):
             notes.append(
                 f"relative volume left out for {bars.attrs.get('name', label)}: "
                 "its volume is missing or all zero"
             )
+    table = pd.DataFrame(columns, index=sessions)
     start = pd.Timestamp(since) if since is not None else None
     end = pd.Timestamp(until) if until is not None else None
     if start is not None and end is not None and start > end:
@@ -159,9 +160,9 @@ def analyze(
             f"{end.date() if end else 'the end'} (data spans {aligned.index[0].date()} to "
             f"{aligned.index[-1].date()})"
         )
-    table["crypto_norm"] = rebase(table["crypto_close"])
-    table["equity_norm"] = rebase(table["equity_close"])
-    table = table[table_columns(windows)].astype("float64")
+    table = table.assign(
+        crypto_norm=rebase(table["crypto_close"]), equity_norm=rebase(table["equity_close"])
+    )[table_columns(windows)].astype("float64")
     table.index.name = "date"
     table.attrs = {
         "mode": aligned.attrs["mode"],

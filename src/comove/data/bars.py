@@ -42,9 +42,21 @@ def _key(column: Hashable) -> str:
     return re.sub(r"[^a-z0-9]", "", str(column).lower())
 
 
-def _where(source: str, position: int, tabular_text: bool) -> str:
-    """Name a data row the way a user finds it: the file line for text, the row for Parquet."""
-    return f"{source}, line {position + 2}" if tabular_text else f"{source}, row {position + 1}"
+def _where(source: str, position: int, first_line: int | None) -> str:
+    """Name a data row the way a user finds it: the file line for text, the row for tables."""
+    if first_line is None:
+        return f"{source}, row {position + 1}"
+    return f"{source}, line {position + first_line}"
+
+
+def _check_positive(values: pd.Series, column: str, source: str, first_line: int | None) -> None:
+    nonpositive = (values <= 0).to_numpy()
+    if nonpositive.any():
+        pos = int(np.flatnonzero(nonpositive)[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' must be positive, "
+            f"got {values.iloc[pos]:g}"
+        )
 
 
 def _find_column(columns: Sequence[Hashable], aliases: Sequence[str]) -> Hashable | None:
@@ -72,7 +84,7 @@ def _find_date(columns: Sequence[Hashable]) -> Hashable | None:
     return _find_column(columns, _DATE_ALIASES)
 
 
-def _parse_numbers(raw: pd.Series, column: str, source: str, text: bool) -> pd.Series:
+def _parse_numbers(raw: pd.Series, column: str, source: str, first_line: int | None) -> pd.Series:
     as_text = raw.astype("string").str.strip()
     missing = as_text.isna() | as_text.str.lower().isin(_MISSING_TOKENS)
     values = pd.to_numeric(as_text.where(~missing), errors="coerce")
@@ -80,19 +92,34 @@ def _parse_numbers(raw: pd.Series, column: str, source: str, text: bool) -> pd.S
     if bool(bad.any()):
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{_where(source, pos, text)}: column '{column}' has a value that is not a number: "
+            f"{_where(source, pos, first_line)}: column '{column}' has a value that is not a number: "
             f"{raw.iloc[pos]!r}"
         )
     return values.astype("float64")
 
 
-def _parse_timestamps(raw: pd.Series, column: str, source: str, text: bool) -> pd.DatetimeIndex:
+def _parse_timestamps(
+    raw: pd.Series, column: str, source: str, first_line: int | None
+) -> pd.DatetimeIndex:
     if pd.api.types.is_datetime64_any_dtype(raw):
         stamps = pd.to_datetime(raw, utc=True)
     else:
         as_text = raw.astype("string").str.strip()
         numeric = pd.to_numeric(as_text, errors="coerce")
-        if bool(numeric.notna().all()) and len(numeric) > 0:
+        all_numeric = len(numeric) > 0 and bool(numeric.notna().all())
+        compact = all_numeric and bool(
+            (numeric.between(19_000_101, 21_001_231) & (numeric % 1 == 0)).all()
+        )
+        if compact:
+            # YYYYMMDD integers, which would otherwise read as epoch seconds in 1970.
+            stamps = pd.to_datetime(as_text, format="%Y%m%d", utc=True, errors="coerce")
+            if bool(stamps.isna().any()):
+                pos = int(np.flatnonzero(stamps.isna().to_numpy())[0])
+                raise DataError(
+                    f"{_where(source, pos, first_line)}: column '{column}' has a date that "
+                    f"cannot be parsed: {raw.iloc[pos]!r}"
+                )
+        elif all_numeric:
             # Epoch stamps; a file may mix seconds and milliseconds row by row.
             values = numeric.to_numpy(dtype="float64")
             millis = np.where(np.abs(values) > 1e11, values, values * 1000.0)
@@ -105,7 +132,7 @@ def _parse_timestamps(raw: pd.Series, column: str, source: str, text: bool) -> p
             if bool(bad.any()):
                 pos = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataError(
-                    f"{_where(source, pos, text)}: column '{column}' has a date that cannot be "
+                    f"{_where(source, pos, first_line)}: column '{column}' has a date that cannot be "
                     f"parsed: {raw.iloc[pos]!r}"
                 )
     return pd.DatetimeIndex(stamps).tz_convert("UTC").tz_localize(None)
@@ -138,7 +165,7 @@ def normalise_bars(
     price: PriceChoice = "auto",
     drop_incomplete: bool | None = None,
     now: pd.Timestamp | None = None,
-    tabular_text: bool = False,
+    first_line: int | None = None,
 ) -> pd.DataFrame:
     """Turn a raw table (any column order or case) into a validated bars frame.
 
@@ -157,8 +184,9 @@ def normalise_bars(
         it looks live: its period has not ended by ``now``. ``True`` always drops it.
     now
         The current time (UTC) for the ``drop_incomplete`` check; defaults to the clock.
-    tabular_text
-        Whether positions are text-file lines (CSV) rather than table rows, for messages.
+    first_line
+        The text-file line holding the first data row, so messages name file lines; ``None``
+        for tables (Parquet, frames), whose messages name rows.
 
     Raises
     ------
@@ -190,26 +218,46 @@ def normalise_bars(
             f"{source}: missing required column 'close' (found {', '.join(map(str, columns))})"
         )
     frame = frame.reset_index(drop=True)
-    stamps = _parse_timestamps(frame[date_col], str(date_col), source, tabular_text)
+    stamps = _parse_timestamps(frame[date_col], str(date_col), source, first_line)
 
     fields: dict[str, pd.Series] = {}
-    for field in ("open", "high", "low", "close"):
-        col = _find_column(columns, _FIELD_ALIASES[field])
-        if col is not None:
-            fields[field] = _parse_numbers(frame[col], str(col), source, tabular_text)
-    volume_col = _find_volume(columns)
-    if volume_col is not None:
-        fields["volume"] = _parse_numbers(frame[volume_col], str(volume_col), source, tabular_text)
+    headers: dict[str, str] = {}
+    for field in ("open", "high", "low", "close", "adj_close", "volume"):
+        col = (
+            _find_volume(columns)
+            if field == "volume"
+            else _find_column(columns, _FIELD_ALIASES[field])
+        )
+        if col is not None and (field != "adj_close" or use_adjusted):
+            fields[field] = _parse_numbers(frame[col], str(col), source, first_line)
+            headers[field] = str(col)
+    # Checked on the file's own values, before any adjustment, so messages quote the file.
+    for field in ("open", "high", "low", "close", "adj_close"):
+        if field in fields:
+            _check_positive(fields[field], headers[field], source, first_line)
+    if "high" in fields and "low" in fields:
+        inverted = (fields["high"] < fields["low"]).to_numpy()
+        if inverted.any():
+            pos = int(np.flatnonzero(inverted)[0])
+            raise DataError(
+                f"{_where(source, pos, first_line)}: column '{headers['high']}' "
+                f"({fields['high'].iloc[pos]:g}) is below column '{headers['low']}' "
+                f"({fields['low'].iloc[pos]:g})"
+            )
+    if "volume" in fields and bool((fields["volume"] < 0).any()):
+        pos = int(np.flatnonzero((fields["volume"] < 0).to_numpy())[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{headers['volume']}' is negative"
+        )
     if use_adjusted:
-        assert adj_col is not None
-        adjusted = _parse_numbers(frame[adj_col], str(adj_col), source, tabular_text)
+        adjusted = fields.pop("adj_close")
         if "close" in fields:
             factor = adjusted / fields["close"]
             for field in ("open", "high", "low"):
                 if field in fields:
                     fields[field] = fields[field] * factor
         fields["close"] = adjusted
-    price_column = str(adj_col) if use_adjusted else str(close_col)
+    price_column = headers["adj_close"] if use_adjusted else str(close_col)
 
     bars = pd.DataFrame(
         {name: fields.get(name, pd.Series(np.nan, index=frame.index)) for name in BAR_COLUMNS},
@@ -230,27 +278,6 @@ def normalise_bars(
         )
         bars = bars[~missing_close]
 
-    for field in ("open", "high", "low", "close"):
-        nonpositive = bars[field] <= 0
-        if bool(nonpositive.any()):
-            pos = int(bars["_position"][nonpositive].iloc[0])
-            value = bars[field][nonpositive].iloc[0]
-            raise DataError(
-                f"{_where(source, pos, tabular_text)}: column '{field}' must be positive, "
-                f"got {value:g}"
-            )
-    inverted = bars["high"] < bars["low"]
-    if bool(inverted.any()):
-        row = bars[inverted].iloc[0]
-        raise DataError(
-            f"{_where(source, int(row['_position']), tabular_text)}: column 'high' "
-            f"({row['high']:g}) is below column 'low' ({row['low']:g})"
-        )
-    negative_volume = bars["volume"] < 0
-    if bool(negative_volume.any()):
-        pos = int(bars["_position"][negative_volume].iloc[0])
-        raise DataError(f"{_where(source, pos, tabular_text)}: column 'volume' is negative")
-
     bars = bars.sort_index(kind="stable")
     interval = _interval(pd.DatetimeIndex(bars.index))
     if interval == "1d":
@@ -260,16 +287,18 @@ def normalise_bars(
         dupes = bars[duplicated]
         first, second = sorted(dupes["_position"].iloc[:2].astype(int))
         raise DataError(
-            f"{_where(source, second, tabular_text)}: column '{date_col}' repeats "
-            f"{dupes.index[0]} (also on line/row {first + (2 if tabular_text else 1)})"
+            f"{_where(source, second, first_line)}: column '{date_col}' repeats "
+            f"{dupes.index[0]} (also on {_where(source, first, first_line).rsplit(', ', 1)[1]})"
         )
     bars = bars.drop(columns="_position")
-    bars.index = pd.DatetimeIndex(bars.index, name="date")
+    bars.index = pd.DatetimeIndex(bars.index, name="date").as_unit("ns")
 
     dropped: str | None = None
     if len(bars) > 0 and drop_incomplete is not False:
         step = _DAY if interval == "1d" else pd.Timedelta(interval.replace("m", "min"))
-        clock = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC").tz_localize(None)
+        clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+        if clock.tzinfo is not None:
+            clock = clock.tz_convert("UTC").tz_localize(None)
         last = bars.index[-1]
         if drop_incomplete or last + step > clock:
             dropped = str(last.date() if interval == "1d" else last)
@@ -323,22 +352,44 @@ def read_bars(
     if not file.is_file():
         raise DataError(f"{source}: no such file")
     is_parquet = file.suffix.lower() in (".parquet", ".pq")
+    first_line: int | None = None
     try:
         if is_parquet:
             raw = pd.read_parquet(file)
         else:
-            raw = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            preamble = _preamble_lines(file)
+            raw = pd.read_csv(
+                file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skiprows=preamble
+            )
+            raw, extra_headers = _collapse_yfinance_headers(raw)
+            first_line = preamble + extra_headers + 2
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         kind = "Parquet" if is_parquet else "CSV"
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{source}: cannot be read as {kind}: {first_line}") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{source}: cannot be read as {kind}: {reason}") from exc
     return normalise_bars(
-        raw,
-        source,
-        price=price,
-        drop_incomplete=drop_incomplete,
-        now=now,
-        tabular_text=not is_parquet,
+        raw, source, price=price, drop_incomplete=drop_incomplete, now=now, first_line=first_line
     )
+
+
+def _preamble_lines(file: Path) -> int:
+    """Lines before the header: CryptoDataDownload files start with a URL line, for one."""
+    with file.open(encoding="utf-8-sig", errors="replace") as stream:
+        for number, line in enumerate(stream):
+            if number >= 5 or "," in line:
+                return number if "," in line else 0
+    return 0
+
+
+def _collapse_yfinance_headers(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Current yfinance CSVs have three header rows (Price / Ticker / Date); keep the first."""
+    if raw.empty or _key(raw.columns[0]) != "price":
+        return raw, 0
+    labels = raw.iloc[:2, 0].str.strip().str.lower().tolist()
+    extra = 2 if labels[:2] == ["ticker", "date"] else 1 if labels[:1] == ["ticker"] else 0
+    if extra == 0:
+        return raw, 0
+    renamed = raw.iloc[extra:].rename(columns={raw.columns[0]: "Date"})
+    return renamed.reset_index(drop=True), extra

@@ -48,15 +48,21 @@ def _calendar(name: str, start: str, end: str) -> ExchangeCalendar:
 
 
 def _bounded_calendar(name: str, first: pd.Timestamp, last: pd.Timestamp) -> ExchangeCalendar:
-    # Calendars cover a limited history; ask for the span the data needs, clipped to it.
+    """A calendar covering ``first..last``, padded so the span always holds sessions."""
     probe = _calendar(name, "2000-01-03", "2000-12-29")
     lo, hi = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
-    if probe.bound_min() is not None:
-        lo = max(lo, pd.Timestamp(probe.bound_min()).tz_localize(None).normalize())
-    if probe.bound_max() is not None:
-        hi = min(hi, pd.Timestamp(probe.bound_max()).tz_localize(None).normalize())
-    if lo > hi:
-        raise DataError(f"the data ({first.date()} to {last.date()}) is outside calendar {name}")
+    bound_lo = probe.bound_min()
+    bound_hi = probe.bound_max()
+    if (bound_lo is not None and hi < pd.Timestamp(bound_lo).tz_localize(None)) or (
+        bound_hi is not None and lo > pd.Timestamp(bound_hi).tz_localize(None)
+    ):
+        raise DataError(f"the data ({lo.date()} to {hi.date()}) is outside calendar {name}")
+    # exchange_calendars refuses a one-day span or one without sessions; callers trim back.
+    lo, hi = lo - pd.Timedelta(days=14), hi + pd.Timedelta(days=14)
+    if bound_lo is not None:
+        lo = max(lo, pd.Timestamp(bound_lo).tz_localize(None).normalize())
+    if bound_hi is not None:
+        hi = min(hi, pd.Timestamp(bound_hi).tz_localize(None).normalize())
     return _calendar(name, lo.strftime("%Y-%m-%d"), hi.strftime("%Y-%m-%d"))
 
 
@@ -80,8 +86,15 @@ def session_closes(sessions_index: pd.DatetimeIndex, calendar: str = "XNYS") -> 
 def _price_at(hourly: pd.DataFrame, moments: pd.Series) -> pd.Series:
     """Close of the last intraday bar that ended at or before each moment (within 2 hours)."""
     step = pd.Series(hourly.index).diff().median()
-    ends = pd.DataFrame({"end": hourly.index + step, "price": hourly["close"].to_numpy()})
-    wanted = pd.DataFrame({"moment": moments.to_numpy(), "date": moments.index})
+    ends = pd.DataFrame(
+        {
+            "end": pd.DatetimeIndex(hourly.index + step).as_unit("ns"),
+            "price": hourly["close"].to_numpy(),
+        }
+    )
+    wanted = pd.DataFrame(
+        {"moment": pd.DatetimeIndex(moments.to_numpy()).as_unit("ns"), "date": moments.index}
+    )
     merged = pd.merge_asof(
         wanted.sort_values("moment"),
         ends.sort_values("end"),

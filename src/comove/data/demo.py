@@ -88,7 +88,7 @@ def _bars(
     activity = _ar1(rng, len(close), 0.985, 0.3) + rng.normal(0.0, 0.15, len(close))
     volume = base_volume * np.exp(activity) * (0.6 + 0.4 * np.abs(move) / scale)
     columns = dict(zip(BAR_COLUMNS, (open_, high, low, close, volume), strict=True))
-    return pd.DataFrame(columns, index=index.rename("date")).astype("float64")
+    return pd.DataFrame(columns, index=index.rename("date").as_unit("ns")).astype("float64")
 
 
 def demo_pair(

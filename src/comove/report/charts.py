@@ -162,7 +162,7 @@ def correlation_figure(analysis: Analysis) -> go.Figure:
                 mode="lines",
                 line={"width": 0, "color": color},
                 fill="tonexty",
-                fillcolor=_rgba(color, 0.10),
+                fillcolor=_rgba(color, 0.15 if w == analysis.comparison_window else 0.07),
                 legendgroup=group,
                 showlegend=False,
                 hoverinfo="skip",
@@ -184,10 +184,10 @@ def correlation_figure(analysis: Analysis) -> go.Figure:
         )
     main = analysis.comparison_window
     lower = f"corr_{main}_lo"
-    if lower in table:
-        spans = _runs(table[lower] > STRONG_LEVEL)
-        for start, end in spans:
-            fig.add_vrect(x0=start, x1=end, fillcolor=SHADE_COLOR, line_width=0, layer="below")
+    spans = _runs(table[lower] > STRONG_LEVEL) if lower in table else []
+    for start, end in spans:
+        fig.add_vrect(x0=start, x1=end, fillcolor=SHADE_COLOR, line_width=0, layer="below")
+    if spans:
         # A legend entry for the shading, which shapes alone do not get.
         fig.add_trace(
             go.Scatter(
@@ -203,7 +203,9 @@ def correlation_figure(analysis: Analysis) -> go.Figure:
     _hline(fig, 0.0)
     fig.update_yaxes(range=[-1.0, 1.0])
     return _style(
-        fig, "Rolling correlation of daily returns, with 95% bands", yaxis_title="Pearson correlation"
+        fig,
+        "Rolling correlation of daily returns, with 95% bands",
+        yaxis_title="Pearson correlation",
     )
 
 
@@ -233,9 +235,7 @@ def correlation_variants_figure(analysis: Analysis) -> go.Figure:
         )
     _hline(fig, 0.0)
     fig.update_yaxes(range=[-1.0, 1.0])
-    return _style(
-        fig, f"Correlation variants ({w}-session window)", yaxis_title="Correlation"
-    )
+    return _style(fig, f"Correlation variants ({w}-session window)", yaxis_title="Correlation")
 
 
 def synchronicity_figure(analysis: Analysis) -> go.Figure:
@@ -481,7 +481,7 @@ def relative_volume_figure(analysis: Analysis) -> go.Figure:
         )
         fig.update_xaxes(showgrid=False, showticklabels=False, zeroline=False)
         fig.update_yaxes(showgrid=False, showticklabels=False, zeroline=False)
-    _hline(fig, 1.0, text="average volume")
+    _hline(fig, 1.0)
     return _style(fig, "Relative volume (× its recent average)", yaxis_title="Relative volume")
 
 

@@ -1,0 +1,329 @@
+"""The self-contained HTML report: one file, plotly.js inlined once, opens offline.
+
+Everything shown comes from the :class:`~comove.pipeline.Analysis`; this module only words
+and formats it. Text goes through Jinja2 autoescaping; the only markup marked safe is what
+plotly generates (its JSON escapes ``<``, and :func:`_figure_html` escapes ``</`` again in
+case a future plotly stops doing so).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.io as pio
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from plotly.offline import get_plotlyjs
+
+import comove
+from comove.errors import ConfigError
+from comove.pipeline import Analysis
+from comove.report.charts import build_figures
+
+TEMPLATE = "report.html"
+SHIFT_ROWS = 15
+PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
+MODE_SENTENCES = {
+    "daily": (
+        "Daily: each session pairs the crypto close of that UTC date (00:00 UTC, a few hours "
+        "after the New York close) with the equity close; crypto moves over weekends and "
+        "holidays fold into the next session's (Monday's) return."
+    ),
+    "synchronous": (
+        "Synchronous: the crypto price is sampled at the equity close (16:00 New York, or an "
+        "early close) from hourly bars, so both returns cover the same hours; weekend and "
+        "holiday crypto moves still fold into the next session."
+    ),
+}
+INDICATOR_WORDS = {"rsi": "RSI crossed 50", "macd": "MACD crossed its signal"}
+_SCRIPT_BODY = re.compile(r"(<script[^>]*>)(.*)(</script>)", re.DOTALL | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    caption: str
+    html: Markup
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("comove", "report/templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _fmt(value: float, spec: str = "+.2f") -> str:
+    return "—" if math.isnan(value) else format(value, spec)
+
+
+def _p(value: float) -> str:
+    if math.isnan(value):
+        return "—"
+    return f"{value:.1e}" if value < 0.001 else f"{value:.3f}"
+
+
+def _day(value: object) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session{'' if abs(n) == 1 else 's'}"
+
+
+def _figure_html(key: str, figure: Any) -> Markup:
+    """A figure's div and script, with ``</`` escaped inside the script so nothing breaks out.
+
+    The page shows the figure's title as a heading (it wraps on a phone, where a plotly title
+    would run into a wrapped legend), so the plot itself is drawn without it.
+    """
+    shown = figure.to_dict()
+    shown["layout"]["title"] = {"text": ""}
+    shown["layout"].setdefault("margin", {})["t"] = 36
+    fragment = pio.to_html(
+        shown,
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=f"chart-{key}",
+        config=PLOTLY_CONFIG,
+    )
+
+    # Greedy on purpose: one script per fragment, so this spans to its real closing tag.
+    def escape(match: re.Match[str]) -> str:
+        return match.group(1) + match.group(2).replace("</", "<\\/") + match.group(3)
+
+    return Markup(_SCRIPT_BODY.sub(escape, fragment))
+
+
+def _captions(analysis: Analysis, crypto: str, equity: str) -> dict[str, str]:
+    windows = "/".join(str(w) for w in analysis.meta.get("windows", []))  # type: ignore[attr-defined]
+    main = analysis.comparison_window
+    n = analysis.lead_lag_best.n
+    return {
+        "overlay": (
+            f"Both closes rebased to 100 on the first session, so the lines show how {crypto} "
+            f"and {equity} have performed since then on the same scale."
+        ),
+        "correlation": (
+            f"Rolling correlation of daily log returns over {windows} sessions with shaded 95% "
+            f"bands; green spans mark where even the lower band of the {main}-session window is "
+            "above 0.5, i.e. a strong link we can be confident about."
+        ),
+        "correlation_variants": (
+            f"The {main}-session Pearson correlation next to Spearman (ranks, robust to outsized "
+            f"days) and EWMA (λ = {analysis.ewma_lambda:g}, quicker to react); when they agree "
+            "the link is not an artefact of a few extreme days."
+        ),
+        "synchronicity": (
+            "Naive correlation pairs each equity session with the crypto close of the same UTC "
+            "date; the synchronous one (when hourly crypto bars are given) samples crypto at the "
+            "equity close, and the lag-adjusted one adds the one-session leads and lags that "
+            "non-synchronous closes spread the co-movement over."
+        ),
+        "lead_lag": (
+            f"Correlation of {crypto} today with {equity} that many sessions later (negative "
+            f"lags: {equity} first); bars beyond the dashed ±1.96/√n lines (n = {n}) would be "
+            "significant for a single lag, before correcting for having scanned many."
+        ),
+        "beta": (
+            f"How many percent {crypto} has typically moved per 1% move of {equity} over each "
+            "window; above 1 the crypto amplifies the index."
+        ),
+        "rsi": (
+            "RSI(14) of each asset on its own bars: above 70 overbought, below 30 oversold, "
+            "crossing 50 a change of momentum; triangles mark RSI shifts matched on both assets."
+        ),
+        "macd": (
+            "MACD(12, 26, 9) of each asset: the histogram is the MACD line minus its signal, so "
+            "a change of its sign is a momentum shift; triangles mark shifts matched on both."
+        ),
+        "relative_volume": (
+            "Each asset's volume divided by its recent average: above 1 means more trading than "
+            "usual, which lends weight to a move."
+        ),
+    }
+
+
+def _lead_lag_words(analysis: Analysis, crypto: str, equity: str) -> dict[str, str]:
+    best = analysis.lead_lag_best
+    lags = len(analysis.lead_lag)
+    if best.best_lag > 0:
+        leader = f"{crypto} leads {equity} by {_sessions(best.best_lag)}"
+    elif best.best_lag < 0:
+        leader = f"{equity} leads {crypto} by {_sessions(-best.best_lag)}"
+    else:
+        leader = "neither leads: the strongest link is within the same session"
+    if best.significant:
+        verdict = f"significant after the Bonferroni correction for {lags} lags scanned"
+    else:
+        verdict = (
+            f"not significant after the Bonferroni correction for {lags} lags scanned, "
+            "so treat any lead as noise"
+        )
+    return {
+        "best_lag": f"{best.best_lag:+d}" if best.best_lag else "0",
+        "corr": _fmt(best.corr),
+        "lag0_corr": _fmt(best.lag0_corr),
+        "n": str(best.n),
+        "p_value": _p(best.p_value),
+        "p_adjusted": _p(best.p_adjusted),
+        "significant": "yes" if best.significant else "no",
+        "leader": leader,
+        "verdict": verdict,
+        "lags": str(lags),
+    }
+
+
+def _shift_rows(analysis: Analysis) -> list[dict[str, str]]:
+    newest_first = analysis.shifts.iloc[::-1].head(SHIFT_ROWS)
+    return [
+        {
+            "date": _day(row["date"]),
+            "indicator": INDICATOR_WORDS.get(str(row["indicator"]), str(row["indicator"])),
+            "direction": str(row["direction"]),
+            "gap": _sessions(int(row["gap"])),
+        }
+        for _, row in newest_first.iterrows()
+    ]
+
+
+def _context(
+    analysis: Analysis, data_warnings: Sequence[str], generated_at: datetime
+) -> dict[str, Any]:
+    meta = analysis.meta
+    crypto = str(meta.get("crypto_name", "crypto"))
+    equity = str(meta.get("equity_name", "equity"))
+    reading = analysis.reading
+    mode = str(meta.get("mode", "daily"))
+    captions = _captions(analysis, crypto, equity)
+    figures = build_figures(analysis)
+    charts = [
+        Chart(
+            key=key,
+            title=str(figure.layout.title.text or key.replace("_", " ").capitalize()),
+            caption=captions.get(key, ""),
+            html=_figure_html(key, figure),
+        )
+        for key, figure in figures.items()
+    ]
+    notes = meta.get("notes") or []
+    return {
+        "crypto": crypto,
+        "equity": equity,
+        "synthetic": bool(meta.get("synthetic", False)),
+        "headline": reading.headline(),
+        "as_of": _day(reading.date),
+        "windows": [
+            {
+                "window": _sessions(w.window),
+                "corr": _fmt(w.corr),
+                "band": f"[{_fmt(w.lo)}, {_fmt(w.hi)}]",
+                "beta": _fmt(w.beta, ".2f"),
+                "strength": w.strength,
+                "certainty": w.certainty,
+            }
+            for w in reading.windows
+        ],
+        "momentum": [
+            {
+                "asset": m.asset,
+                "rsi": _fmt(m.rsi, ".1f"),
+                "rsi_zone": m.rsi_zone,
+                "macd_state": m.macd_state,
+            }
+            for m in reading.momentum
+        ],
+        "lead_lag": _lead_lag_words(analysis, crypto, equity),
+        "first_date": _day(reading.first_date),
+        "last_date": _day(reading.date),
+        "sessions": reading.sessions,
+        "crypto_source": str(meta.get("crypto_source") or "not recorded"),
+        "equity_source": str(meta.get("equity_source") or "not recorded"),
+        "mode": mode,
+        "calendar": str(meta.get("calendar", "")),
+        "mode_sentence": MODE_SENTENCES.get(mode, ""),
+        "notes": [str(note) for note in notes],  # type: ignore[attr-defined]
+        "data_warnings": [str(warning) for warning in data_warnings],
+        "plotlyjs": Markup(get_plotlyjs()),
+        "charts": charts,
+        "shifts": _shift_rows(analysis),
+        "shift_within": _sessions(analysis.shift_within),
+        "shift_limit": SHIFT_ROWS,
+        "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        "version": comove.__version__,
+    }
+
+
+def render_report(
+    analysis: Analysis,
+    *,
+    data_warnings: Sequence[str] = (),
+    generated_at: datetime | None = None,
+) -> str:
+    """The report as one HTML string (see :func:`write_report`)."""
+    when = generated_at if generated_at is not None else datetime.now(UTC)
+    template = _environment().get_template(TEMPLATE)
+    return template.render(**_context(analysis, data_warnings, when))
+
+
+def write_report(
+    analysis: Analysis,
+    path: str | Path,
+    *,
+    data_warnings: Sequence[str] = (),
+    generated_at: datetime | None = None,
+) -> Path:
+    """Write the self-contained HTML report of ``analysis`` to ``path``.
+
+    Parameters
+    ----------
+    analysis
+        From :func:`comove.build_analysis`.
+    path
+        The file to write; its folder must exist. An existing file is replaced atomically.
+    data_warnings
+        Messages about the input (e.g. :class:`comove.DataWarning` texts) shown on the page.
+    generated_at
+        Time stamp for the footer; now (UTC) by default.
+
+    Returns
+    -------
+    Path
+        The resolved path written.
+
+    Raises
+    ------
+    ConfigError
+        The output folder does not exist, or ``path`` is a folder.
+    """
+    target = Path(path).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"report folder {folder} does not exist; create it or choose another path"
+        )
+    if target.is_dir():
+        raise ConfigError(f"report path {target} is a folder; give a file name such as report.html")
+    html = render_report(analysis, data_warnings=data_warnings, generated_at=generated_at)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(html)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target.resolve()
