@@ -8,19 +8,23 @@ plotly) are imported inside the commands so ``comove --help`` starts fast.
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from comove.errors import ComoveError, ConfigError, ProviderError, SymbolNotFound
+from comove.commands.common import (
+    OutputFormat,
+    check_output_path,
+    run_command,
+    stderr_console,
+    step,
+    write_atomic,
+)
+from comove.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,18 +52,6 @@ class Price(StrEnum):
     auto = "auto"
     close = "close"
     adj_close = "adj_close"
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def _stderr() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _parse_windows(text: str) -> list[int]:
@@ -143,36 +135,6 @@ LambdaOpt = Annotated[
 ]
 
 
-def _run(action: Callable[[list[warnings.WarningMessage]], T]) -> T:
-    """Run a command body: data warnings to stderr, comove errors to one line and an exit code.
-
-    The body receives the live list of warnings caught so far (the report shows them too).
-    """
-    console = _stderr()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            return action(caught)
-        except ComoveError as exc:
-            code = (
-                3 if isinstance(exc, ProviderError) and not isinstance(exc, SymbolNotFound) else 1
-            )
-            console.print(f"[red]error:[/] {exc}", markup=True)
-            raise typer.Exit(code) from None
-        finally:
-            for item in caught:
-                console.print(f"[yellow]warning:[/] {item.message}", markup=True)
-
-
-@contextmanager
-def _step(console: Console, message: str) -> Iterator[None]:
-    if console.is_terminal:
-        with console.status(message):
-            yield
-    else:
-        yield
-
-
 def _load_pair(
     console: Console,
     crypto: str | None,
@@ -189,7 +151,7 @@ def _load_pair(
             )
         from comove.data.demo import demo_pair
 
-        with _step(console, "Generating the synthetic demo pair"):
+        with step(console, "Generating the synthetic demo pair"):
             crypto_bars, equity_bars = demo_pair()
         return crypto_bars, equity_bars, None
     if not crypto or not equity:
@@ -203,7 +165,7 @@ def _load_pair(
         if source is None:
             loaded.append(None)
             continue
-        with _step(console, f"Reading {source}"):
+        with step(console, f"Reading {source}"):
             loaded.append(load_bars(source, price=price.value, drop_incomplete=drop_last))
     assert loaded[0] is not None
     assert loaded[1] is not None
@@ -234,7 +196,7 @@ def _analysis(
         raise ConfigError(
             "--mode synchronous needs hourly crypto bars: add --crypto-hourly csv:FILE"
         )
-    with _step(console, "Aligning sessions and computing the analysis"):
+    with step(console, "Aligning sessions and computing the analysis"):
         return build_analysis(
             crypto_bars,
             equity_bars,
@@ -246,24 +208,6 @@ def _analysis(
             until=until,
             ewma_lambda=ewma_lambda,
         )
-
-
-def _check_output(path: Path) -> Path:
-    folder = path.expanduser().resolve().parent
-    if not folder.is_dir():
-        raise ConfigError(f"cannot write {path}: folder {folder} does not exist")
-    return path.expanduser().resolve()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _summary_lines(analysis: Analysis) -> list[str]:
@@ -314,24 +258,24 @@ def report(
     ewma_lambda: LambdaOpt = 0.94,
 ) -> None:
     """Write a self-contained HTML report (opens offline) and print where it is."""
-    console = _stderr()
+    console = stderr_console()
     target = out or Path("comove-demo-report.html" if demo else "comove-report.html")
 
     def body(caught: list[warnings.WarningMessage]) -> Path:
-        path = _check_output(target)
+        path = check_output_path(target)
         analysis = _analysis(
             console, crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
             price, drop_last, ewma_lambda,
         )  # fmt: skip
         from comove.report.html import write_report
 
-        with _step(console, "Rendering the report"):
+        with step(console, "Rendering the report"):
             written = write_report(analysis, path, data_warnings=[str(w.message) for w in caught])
         for line in _summary_lines(analysis):
             console.print(line, markup=False)
         return written
 
-    written = _run(body)
+    written = run_command(body)
     typer.echo(f"Report written to {written}")
 
 
@@ -341,13 +285,13 @@ def analyze(
     equity: EquityOpt = None,
     demo: DemoOpt = False,
     output_format: Annotated[
-        Format,
+        OutputFormat,
         typer.Option(
             "--format",
             "-f",
             help="table: latest rows and a summary; csv/json: the whole analysis table.",
         ),
-    ] = Format.table,
+    ] = OutputFormat.table,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -366,34 +310,34 @@ def analyze(
     ewma_lambda: LambdaOpt = 0.94,
 ) -> None:
     """Print or write the analysis table (one row per aligned session) and the latest reading."""
-    console = _stderr()
+    console = stderr_console()
 
     def body(caught: list[warnings.WarningMessage]) -> None:
-        path = _check_output(out) if out is not None else None
+        path = check_output_path(out) if out is not None else None
         analysis = _analysis(
             console, crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
             price, drop_last, ewma_lambda,
         )  # fmt: skip
         table = analysis.table
         summary = _summary_lines(analysis)
-        if output_format is Format.table:
+        if output_format is OutputFormat.table:
             text = _render_table(table.tail(rows), summary)
-        elif output_format is Format.csv:
+        elif output_format is OutputFormat.csv:
             text = _csv_text(table)
         else:
             text = _json_text(table)
         if path is not None:
-            _write_atomic(path, text)
+            write_atomic(path, text)
             for line in summary:
                 console.print(line, markup=False)
             console.print(f"Wrote {len(table)} rows to {path}", markup=False)
         else:
             sys.stdout.write(text)
-            if output_format is not Format.table:
+            if output_format is not OutputFormat.table:
                 for line in summary:
                     console.print(line, markup=False)
 
-    _run(body)
+    run_command(body)
 
 
 def _csv_text(table: pd.DataFrame) -> str:
