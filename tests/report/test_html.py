@@ -14,6 +14,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 import comove
+import comove.files
 from comove.errors import ConfigError
 from comove.pipeline import Analysis
 from comove.report import html as report_html
@@ -258,7 +259,7 @@ def test_failed_write_leaves_no_temporary(
     def broken(src: object, dst: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_html.os, "replace", broken)
+    monkeypatch.setattr(comove.files.os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
         write_report(analysis, tmp_path / "r.html")
     assert list(tmp_path.iterdir()) == []

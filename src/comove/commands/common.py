@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from comove.errors import ComoveError, ConfigError, ProviderError, SymbolNotFound
+from comove.files import write_text_atomic
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -70,12 +69,4 @@ def check_output_path(path: Path) -> Path:
     return path.expanduser().resolve()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+write_atomic = write_text_atomic

@@ -9,9 +9,7 @@ case a future plotly stops doing so).
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ from plotly.offline import get_plotlyjs
 
 import comove
 from comove.errors import ConfigError
+from comove.files import write_text_atomic
 from comove.pipeline import Analysis
 from comove.report.charts import build_figures
 
@@ -317,13 +316,5 @@ def write_report(
     if target.is_dir():
         raise ConfigError(f"report path {target} is a folder; give a file name such as report.html")
     html = render_report(analysis, data_warnings=data_warnings, generated_at=generated_at)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(html)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is meant to be shared
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomic(target, html)
     return target.resolve()
