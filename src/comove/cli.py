@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import sys
 import warnings
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -24,13 +23,29 @@ from comove.commands.common import (
     step,
     write_atomic,
 )
-from comove.errors import ConfigError
+from comove.commands.pair import (
+    CalendarOpt,
+    CryptoOpt,
+    DemoOpt,
+    EquityOpt,
+    HourlyOpt,
+    LambdaOpt,
+    LastBarOpt,
+    Mode,
+    ModeOpt,
+    PairOptions,
+    Price,
+    PriceOpt,
+    SinceOpt,
+    UntilOpt,
+    WindowsOpt,
+    build_pair_analysis,
+    summary_lines,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.console import Console
 
-    from comove.pipeline import Analysis
 
 app = typer.Typer(
     name="comove",
@@ -41,196 +56,6 @@ app = typer.Typer(
 )
 
 T = TypeVar("T")
-
-
-class Mode(StrEnum):
-    daily = "daily"
-    synchronous = "synchronous"
-
-
-class Price(StrEnum):
-    auto = "auto"
-    close = "close"
-    adj_close = "adj_close"
-
-
-def _parse_windows(text: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise typer.BadParameter(
-            f"expected whole numbers separated by commas, got {text!r}"
-        ) from None
-
-
-CryptoOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--crypto",
-        help="Crypto source, e.g. csv:ETH-USD.csv (PROVIDER:SYMBOL).",
-        show_default=False,
-    ),
-]
-EquityOpt = Annotated[
-    str | None,
-    typer.Option("--equity", help="Equity index source, e.g. csv:RUT.csv.", show_default=False),
-]
-DemoOpt = Annotated[
-    bool,
-    typer.Option(
-        "--demo", help="Use the labelled synthetic ETH / Russell 2000 pair (no files, no network)."
-    ),
-]
-HourlyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--crypto-hourly",
-        help="Hourly crypto bars (e.g. csv:ETHUSDT_1h.csv) for --mode synchronous.",
-        show_default=False,
-    ),
-]
-ModeOpt = Annotated[
-    Mode,
-    typer.Option(
-        "--mode",
-        help="daily: crypto UTC-day close on each session; synchronous: crypto price at the equity close (needs --crypto-hourly).",
-    ),
-]
-CalendarOpt = Annotated[
-    str, typer.Option("--calendar", help="Equity exchange calendar (exchange_calendars name).")
-]
-WindowsOpt = Annotated[
-    str,
-    typer.Option(
-        "--windows", help="Rolling windows in sessions, comma-separated (each at least 3)."
-    ),
-]
-SinceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--since",
-        help="First date shown (YYYY-MM-DD); earlier data warms up the indicators.",
-        show_default=False,
-    ),
-]
-UntilOpt = Annotated[
-    str | None, typer.Option("--until", help="Last date shown (YYYY-MM-DD).", show_default=False)
-]
-PriceOpt = Annotated[
-    Price,
-    typer.Option(
-        "--price", help="Price column: auto uses Adj Close when a file has one, else Close."
-    ),
-]
-LastBarOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--drop-last/--keep-last",
-        help="Drop or keep each file's last bar. Default: drop it only when it is still trading (today's bar).",
-        show_default=False,
-    ),
-]
-LambdaOpt = Annotated[
-    float, typer.Option("--ewma-lambda", help="Decay of the EWMA correlation (RiskMetrics 0.94).")
-]
-
-
-def _load_pair(
-    console: Console,
-    crypto: str | None,
-    equity: str | None,
-    demo: bool,
-    hourly: str | None,
-    price: Price,
-    drop_last: bool | None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    if demo:
-        if crypto or equity or hourly:
-            raise typer.BadParameter(
-                "--demo replaces the sources; drop --crypto/--equity/--crypto-hourly"
-            )
-        from comove.data.demo import demo_pair
-
-        with step(console, "Generating the synthetic demo pair"):
-            crypto_bars, equity_bars = demo_pair()
-        return crypto_bars, equity_bars, None
-    if not crypto or not equity:
-        raise ConfigError(
-            "no sources given: pass --crypto and --equity (e.g. csv:ETH-USD.csv and csv:RUT.csv), or --demo"
-        )
-    from comove.pipeline import load_bars
-
-    loaded: list[pd.DataFrame | None] = []
-    for source in (crypto, equity, hourly):
-        if source is None:
-            loaded.append(None)
-            continue
-        with step(console, f"Reading {source}"):
-            loaded.append(load_bars(source, price=price.value, drop_incomplete=drop_last))
-    assert loaded[0] is not None
-    assert loaded[1] is not None
-    return loaded[0], loaded[1], loaded[2]
-
-
-def _analysis(
-    console: Console,
-    crypto: str | None,
-    equity: str | None,
-    demo: bool,
-    hourly: str | None,
-    mode: Mode,
-    calendar: str,
-    windows: str,
-    since: str | None,
-    until: str | None,
-    price: Price,
-    drop_last: bool | None,
-    ewma_lambda: float,
-) -> Analysis:
-    from comove.pipeline import build_analysis
-
-    crypto_bars, equity_bars, intraday = _load_pair(
-        console, crypto, equity, demo, hourly, price, drop_last
-    )
-    if mode is Mode.synchronous and intraday is None:
-        raise ConfigError(
-            "--mode synchronous needs hourly crypto bars: add --crypto-hourly csv:FILE"
-        )
-    with step(console, "Aligning sessions and computing the analysis"):
-        return build_analysis(
-            crypto_bars,
-            equity_bars,
-            _parse_windows(windows),
-            calendar=calendar,
-            mode=mode.value,
-            crypto_intraday=intraday,
-            since=since,
-            until=until,
-            ewma_lambda=ewma_lambda,
-        )
-
-
-def _summary_lines(analysis: Analysis) -> list[str]:
-    meta = analysis.meta
-    reading = analysis.reading
-    lines = [
-        f"{meta['crypto_name']} vs {meta['equity_name']}, {reading.first_date.date()} to "
-        f"{reading.date.date()} ({reading.sessions} sessions, {meta['mode']} alignment on {meta['calendar']})"
-        + ("  [SYNTHETIC DATA]" if meta.get("synthetic") else ""),
-        reading.headline(),
-    ]
-    for w in reading.windows:
-        lines.append(
-            f"  corr {w.window:>3}: {w.corr:+.3f} [{w.lo:+.3f}, {w.hi:+.3f}]  beta {w.beta:+.2f}  {w.strength}"
-        )
-    for m in reading.momentum:
-        lines.append(f"  {m.asset}: RSI {m.rsi:.1f} {m.rsi_zone}; {m.macd_state}")
-    best = analysis.lead_lag_best
-    lines.append(
-        f"  lead-lag: strongest at lag {best.best_lag:+d} (r {best.corr:+.3f}, adjusted p {best.p_adjusted:.3g})"
-    )
-    lines.extend(f"  note: {note}" for note in meta.get("notes", []))  # type: ignore[attr-defined]
-    return lines
 
 
 @app.command()
@@ -263,15 +88,16 @@ def report(
 
     def body(caught: list[warnings.WarningMessage]) -> Path:
         path = check_output_path(target)
-        analysis = _analysis(
-            console, crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
+        options = PairOptions(
+            crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
             price, drop_last, ewma_lambda,
         )  # fmt: skip
+        analysis = build_pair_analysis(console, options)
         from comove.report.html import write_report
 
         with step(console, "Rendering the report"):
             written = write_report(analysis, path, data_warnings=[str(w.message) for w in caught])
-        for line in _summary_lines(analysis):
+        for line in summary_lines(analysis):
             console.print(line, markup=False)
         return written
 
@@ -314,12 +140,13 @@ def analyze(
 
     def body(caught: list[warnings.WarningMessage]) -> None:
         path = check_output_path(out) if out is not None else None
-        analysis = _analysis(
-            console, crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
+        options = PairOptions(
+            crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
             price, drop_last, ewma_lambda,
         )  # fmt: skip
+        analysis = build_pair_analysis(console, options)
         table = analysis.table
-        summary = _summary_lines(analysis)
+        summary = summary_lines(analysis)
         if output_format is OutputFormat.table:
             text = _render_table(table.tail(rows), summary)
         elif output_format is OutputFormat.csv:

@@ -1,0 +1,202 @@
+"""The pair every analysis command shares: its options, loading it, and a summary of the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from comove.commands.common import step
+from comove.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from comove.pipeline import Analysis
+
+
+class Mode(StrEnum):
+    daily = "daily"
+    synchronous = "synchronous"
+
+
+class Price(StrEnum):
+    auto = "auto"
+    close = "close"
+    adj_close = "adj_close"
+
+
+def parse_windows(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected whole numbers separated by commas, got {text!r}"
+        ) from None
+
+
+CryptoOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--crypto",
+        help="Crypto source, e.g. csv:ETH-USD.csv (PROVIDER:SYMBOL).",
+        show_default=False,
+    ),
+]
+EquityOpt = Annotated[
+    str | None,
+    typer.Option("--equity", help="Equity index source, e.g. csv:RUT.csv.", show_default=False),
+]
+DemoOpt = Annotated[
+    bool,
+    typer.Option(
+        "--demo", help="Use the labelled synthetic ETH / Russell 2000 pair (no files, no network)."
+    ),
+]
+HourlyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--crypto-hourly",
+        help="Hourly crypto bars (e.g. csv:ETHUSDT_1h.csv) for --mode synchronous.",
+        show_default=False,
+    ),
+]
+ModeOpt = Annotated[
+    Mode,
+    typer.Option(
+        "--mode",
+        help="daily: crypto UTC-day close on each session; synchronous: crypto price at the equity close (needs --crypto-hourly).",
+    ),
+]
+CalendarOpt = Annotated[
+    str, typer.Option("--calendar", help="Equity exchange calendar (exchange_calendars name).")
+]
+WindowsOpt = Annotated[
+    str,
+    typer.Option(
+        "--windows", help="Rolling windows in sessions, comma-separated (each at least 3)."
+    ),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="First date shown (YYYY-MM-DD); earlier data warms up the indicators.",
+        show_default=False,
+    ),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Last date shown (YYYY-MM-DD).", show_default=False)
+]
+PriceOpt = Annotated[
+    Price,
+    typer.Option(
+        "--price", help="Price column: auto uses Adj Close when a file has one, else Close."
+    ),
+]
+LastBarOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--drop-last/--keep-last",
+        help="Drop or keep each file's last bar. Default: drop it only when it is still trading (today's bar).",
+        show_default=False,
+    ),
+]
+LambdaOpt = Annotated[
+    float, typer.Option("--ewma-lambda", help="Decay of the EWMA correlation (RiskMetrics 0.94).")
+]
+
+
+@dataclass(frozen=True)
+class PairOptions:
+    """The pair options as given on the command line."""
+
+    crypto: str | None = None
+    equity: str | None = None
+    demo: bool = False
+    crypto_hourly: str | None = None
+    mode: Mode = Mode.daily
+    calendar: str = "XNYS"
+    windows: str = "30,60,90"
+    since: str | None = None
+    until: str | None = None
+    price: Price = Price.auto
+    drop_last: bool | None = None
+    ewma_lambda: float = 0.94
+
+
+def load_pair(
+    console: Console, options: PairOptions
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The crypto bars, the equity bars and the optional hourly crypto bars."""
+    if options.demo:
+        if options.crypto or options.equity or options.crypto_hourly:
+            raise typer.BadParameter(
+                "--demo replaces the sources; drop --crypto/--equity/--crypto-hourly"
+            )
+        from comove.data.demo import demo_pair
+
+        with step(console, "Generating the synthetic demo pair"):
+            crypto_bars, equity_bars = demo_pair()
+        return crypto_bars, equity_bars, None
+    if not options.crypto or not options.equity:
+        raise ConfigError(
+            "no sources given: pass --crypto and --equity (e.g. csv:ETH-USD.csv and csv:RUT.csv), or --demo"
+        )
+    from comove.pipeline import load_bars
+
+    def read(source: str) -> pd.DataFrame:
+        with step(console, f"Reading {source}"):
+            return load_bars(source, price=options.price.value, drop_incomplete=options.drop_last)
+
+    hourly = read(options.crypto_hourly) if options.crypto_hourly else None
+    return read(options.crypto), read(options.equity), hourly
+
+
+def build_pair_analysis(console: Console, options: PairOptions) -> Analysis:
+    """Load the pair and run the whole analysis, with progress on the console."""
+    from comove.pipeline import build_analysis
+
+    crypto_bars, equity_bars, intraday = load_pair(console, options)
+    if options.mode is Mode.synchronous and intraday is None:
+        raise ConfigError(
+            "--mode synchronous needs hourly crypto bars: add --crypto-hourly csv:FILE"
+        )
+    with step(console, "Aligning sessions and computing the analysis"):
+        return build_analysis(
+            crypto_bars,
+            equity_bars,
+            parse_windows(options.windows),
+            calendar=options.calendar,
+            mode=options.mode.value,
+            crypto_intraday=intraday,
+            since=options.since,
+            until=options.until,
+            ewma_lambda=options.ewma_lambda,
+        )
+
+
+def summary_lines(analysis: Analysis) -> list[str]:
+    meta = analysis.meta
+    reading = analysis.reading
+    lines = [
+        f"{meta['crypto_name']} vs {meta['equity_name']}, {reading.first_date.date()} to "
+        f"{reading.date.date()} ({reading.sessions} sessions, {meta['mode']} alignment on {meta['calendar']})"
+        + ("  [SYNTHETIC DATA]" if meta.get("synthetic") else ""),
+        reading.headline(),
+    ]
+    for w in reading.windows:
+        lines.append(
+            f"  corr {w.window:>3}: {w.corr:+.3f} [{w.lo:+.3f}, {w.hi:+.3f}]  beta {w.beta:+.2f}  {w.strength}"
+        )
+    for m in reading.momentum:
+        lines.append(f"  {m.asset}: RSI {m.rsi:.1f} {m.rsi_zone}; {m.macd_state}")
+    best = analysis.lead_lag_best
+    lines.append(
+        f"  lead-lag: strongest at lag {best.best_lag:+d} (r {best.corr:+.3f}, adjusted p {best.p_adjusted:.3g})"
+    )
+    lines.extend(f"  note: {note}" for note in meta.get("notes", []))  # type: ignore[attr-defined]
+    return lines
