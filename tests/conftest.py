@@ -69,3 +69,22 @@ def correlated_pair(
 @pytest.fixture
 def pair() -> tuple[pd.DataFrame, pd.DataFrame]:
     return correlated_pair()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep every test away from the user's real store and config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("COMOVE_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "share"))
+    monkeypatch.delenv("FRED_API_KEY", raising=False)
+    # Tests never touch the network: live providers point at a closed loopback port
+    # unless a test serves them itself.
+    closed = "http://127.0.0.1:9"
+    monkeypatch.setenv("COMOVE_YAHOO_URL", closed)
+    monkeypatch.setenv("COMOVE_FRED_URL", closed)
+    for venue in ("COINBASE", "KRAKEN", "BINANCE"):
+        monkeypatch.setenv(f"COMOVE_EXCHANGE_URL_{venue}", closed)

@@ -232,9 +232,10 @@ def test_report_into_missing_folder(files: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_no_sources_and_unknown_provider(files: tuple[Path, Path]) -> None:
-    result = runner.invoke(app, ["report"])
-    assert result.exit_code == 1
-    assert "--demo" in _one_line_error(result)
+    result = runner.invoke(app, ["report", "--out", str(files[0].parent / "live.html")])
+    assert result.exit_code == 3  # the live default chain cannot be reached, nothing stored
+    assert "no source worked" in _one_line_error(result)
+    assert not (files[0].parent / "live.html").exists()
     result = runner.invoke(app, ["analyze", "--crypto", "ftp:ETH", "--equity", str(files[1])])
     assert result.exit_code == 1
     assert "unknown provider 'ftp'" in _one_line_error(result)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from comove.commands import fetch as fetch_commands
+from comove.commands import store as store_commands
 from comove.commands.common import (
     OutputFormat,
     check_output_path,
@@ -25,6 +27,7 @@ from comove.commands.common import (
 )
 from comove.commands.pair import (
     CalendarOpt,
+    ConfigOpt,
     CryptoOpt,
     DemoOpt,
     EquityOpt,
@@ -33,10 +36,12 @@ from comove.commands.pair import (
     LastBarOpt,
     Mode,
     ModeOpt,
+    OfflineOpt,
     PairOptions,
     Price,
     PriceOpt,
     SinceOpt,
+    StoreOpt,
     UntilOpt,
     WindowsOpt,
     build_pair_analysis,
@@ -79,6 +84,9 @@ def report(
     price: PriceOpt = Price.auto,
     drop_last: LastBarOpt = None,
     ewma_lambda: LambdaOpt = 0.94,
+    store: StoreOpt = None,
+    offline: OfflineOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Write a self-contained HTML report (opens offline) and print where it is."""
     console = stderr_console()
@@ -88,7 +96,7 @@ def report(
         path = check_output_path(target)
         options = PairOptions(
             crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
-            price, drop_last, ewma_lambda,
+            price, drop_last, ewma_lambda, store, offline, config,
         )  # fmt: skip
         analysis = build_pair_analysis(console, options)
         from comove.report.html import write_report
@@ -132,6 +140,9 @@ def analyze(
     price: PriceOpt = Price.auto,
     drop_last: LastBarOpt = None,
     ewma_lambda: LambdaOpt = 0.94,
+    store: StoreOpt = None,
+    offline: OfflineOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Print or write the analysis table (one row per aligned session) and the latest reading."""
     console = stderr_console()
@@ -140,7 +151,7 @@ def analyze(
         path = check_output_path(out) if out is not None else None
         options = PairOptions(
             crypto, equity, demo, crypto_hourly, mode, calendar, windows, since, until,
-            price, drop_last, ewma_lambda,
+            price, drop_last, ewma_lambda, store, offline, config,
         )  # fmt: skip
         analysis = build_pair_analysis(console, options)
         table = analysis.table
@@ -225,6 +236,10 @@ def _render_table(table: pd.DataFrame, summary: list[str]) -> str:
     for line in summary:
         console.print(line, markup=False, highlight=False)
     return console.export_text()
+
+
+fetch_commands.register(app)
+store_commands.register(app)
 
 
 def main() -> None:

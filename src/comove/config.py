@@ -10,6 +10,8 @@ Example ``comove.toml``::
     [pair]
     crypto = ["exchange:coinbase:ETH/USD", "exchange:kraken:ETH/USD", "yahoo:ETH-USD"]
     equity = ["yahoo:^RUT", "yahoo:IWM"]
+    large_caps = ["yahoo:^GSPC", "yahoo:SPY"]      # for small-cap breadth
+    macro = ["fred:WALCL", "fred:WTREGEN", "fred:RRPONTSYD", "fred:DGS2"]
 
     [analysis]
     windows = [30, 60, 90]
@@ -42,6 +44,7 @@ DEFAULT_CRYPTO = (
     "yahoo:ETH-USD",
 )
 DEFAULT_EQUITY = ("yahoo:^RUT", "yahoo:IWM")
+DEFAULT_LARGE_CAPS = ("yahoo:^GSPC", "yahoo:SPY")
 DEFAULT_MACRO = (
     "fred:WALCL",
     "fred:WTREGEN",
@@ -75,6 +78,7 @@ class Settings:
 
     crypto_sources: tuple[str, ...] = DEFAULT_CRYPTO
     equity_sources: tuple[str, ...] = DEFAULT_EQUITY
+    large_cap_sources: tuple[str, ...] = DEFAULT_LARGE_CAPS
     macro_sources: tuple[str, ...] = DEFAULT_MACRO
     windows: tuple[int, ...] = (30, 60, 90)
     calendar: str = "XNYS"
@@ -90,6 +94,7 @@ class Settings:
         shown: dict[str, Any] = {
             "crypto_sources": list(self.crypto_sources),
             "equity_sources": list(self.equity_sources),
+            "large_cap_sources": list(self.large_cap_sources),
             "macro_sources": list(self.macro_sources),
             "windows": list(self.windows),
             "calendar": self.calendar,
@@ -120,6 +125,8 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path) -> Settings:
         changes["crypto_sources"] = _sources(pair["crypto"], f"{path} [pair] crypto")
     if "equity" in pair:
         changes["equity_sources"] = _sources(pair["equity"], f"{path} [pair] equity")
+    if "large_caps" in pair:
+        changes["large_cap_sources"] = _sources(pair["large_caps"], f"{path} [pair] large_caps")
     if "macro" in pair:
         changes["macro_sources"] = _sources(pair["macro"], f"{path} [pair] macro")
     analysis = data.get("analysis", {})

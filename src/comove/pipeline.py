@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,33 +21,150 @@ from comove.analytics.correlation import (
 )
 from comove.analytics.momentum import matched_shifts, momentum_shifts
 from comove.analytics.reading import Reading, latest_reading
-from comove.analytics.table import DEFAULT_WINDOWS, analyze
-from comove.data.bars import PriceChoice, read_bars
+from comove.analytics.table import DEFAULT_WINDOWS, analysis_frames, analyze
+from comove.config import Settings, load_settings
+from comove.data.bars import PriceChoice, drop_unfinished_bar, read_bars
 from comove.data.calendar import AlignMode
-from comove.errors import ConfigError
+from comove.errors import ConfigError, DataError, DataWarning, ProviderError
 
-PLANNED_PROVIDERS = ("yahoo", "exchange", "fred", "store")
+if TYPE_CHECKING:
+    from comove.data.store import Store
+
+LIVE_PROVIDERS = ("yahoo", "exchange")
 
 
 def load_bars(
-    source: str, *, price: PriceChoice = "auto", drop_incomplete: bool | None = None
+    source: str,
+    *,
+    price: PriceChoice = "auto",
+    drop_incomplete: bool | None = None,
+    settings: Settings | None = None,
+    refresh: bool = True,
 ) -> pd.DataFrame:
-    """Read bars from a source string ``PROVIDER:SYMBOL``; ``csv:PATH`` (or a bare path) today."""
+    """Bars for a source string ``PROVIDER:SYMBOL``.
+
+    ``csv:PATH`` (or a bare path) reads the file; ``store:SYMBOL`` reads the local store;
+    ``yahoo:`` and ``exchange:`` sources are first brought up to date in the store (unless
+    ``refresh`` is false) and then read from it, so an outage falls back to what is stored.
+    """
     provider, sep, rest = source.partition(":")
-    if sep and provider in PLANNED_PROVIDERS:
+    if not sep or provider == "csv" or (len(provider) == 1 and Path(source).exists()):
+        path = rest if provider == "csv" else source
+        if not path:
+            raise ConfigError(f"source {source!r}: no file named after 'csv:'")
+        return read_bars(path, price=price, drop_incomplete=drop_incomplete)
+    settings = settings or load_settings()
+    if provider == "store":
+        from comove.data.providers import parse_source
+        from comove.data.store import Store
+
+        spec = parse_source(source)
+        with Store(settings.store_path, read_only=True) as store:
+            return _stored_bars(store, spec.symbol, None, source, drop_incomplete)
+    if provider in LIVE_PROVIDERS:
+        return live_bars([source], settings, refresh=refresh, drop_incomplete=drop_incomplete)
+    if provider == "fred":
         raise ConfigError(
-            f"source {source!r}: the {provider} provider is not part of this version yet; "
-            "use csv:FILE or --demo"
+            f"source {source!r} is a macro series, not prices; fetch it with comove fetch"
         )
-    if sep and provider == "csv":
-        path = rest
-    elif sep and len(provider) > 1 and not Path(source).exists():
-        raise ConfigError(f"source {source!r}: unknown provider {provider!r} (use csv:FILE)")
-    else:
-        path = source
-    if not path:
-        raise ConfigError(f"source {source!r}: no file named after 'csv:'")
-    return read_bars(path, price=price, drop_incomplete=drop_incomplete)
+    raise ConfigError(
+        f"source {source!r}: unknown provider {provider!r} (csv, store, yahoo, exchange)"
+    )
+
+
+def _stored_bars(
+    store: Store, symbol: str, origin: str | None, label: str, drop_incomplete: bool | None
+) -> pd.DataFrame:
+    bars = store.read_bars(symbol, source=origin)
+    kept, dropped = drop_unfinished_bar(bars, str(bars.attrs["interval"]), drop_incomplete)
+    if kept.empty:
+        raise DataError(f"{label}: the store holds no complete bars for {symbol!r}")
+    kept.attrs = {**bars.attrs, "source": label, "dropped_incomplete": dropped}
+    return kept
+
+
+def live_bars(
+    chain: Sequence[str],
+    settings: Settings,
+    *,
+    refresh: bool = True,
+    drop_incomplete: bool | None = None,
+) -> pd.DataFrame:
+    """Refresh the first working source of ``chain`` into the store, then read it back.
+
+    When every source fails (no network, outage), what the store already holds is used
+    and a :class:`DataWarning` says how old it is and why the refresh failed.
+
+    Raises
+    ------
+    ProviderError
+        The refresh failed and nothing is stored to fall back on.
+    """
+    from comove.data.providers import parse_source
+    from comove.data.refresh import refresh_first_available
+    from comove.data.store import Store
+
+    specs = [parse_source(text) for text in chain]
+    failure: ProviderError | None = None
+    used = None
+    if refresh:
+        with Store(settings.store_path) as store:
+            try:
+                used, _ = refresh_first_available(store, specs)
+            except ProviderError as exc:
+                failure = exc
+    with Store(settings.store_path, read_only=True) as store:
+        for spec in [used] if used is not None else specs:
+            if store.last_bar_time(spec.source_id, spec.symbol) is not None:
+                bars = _stored_bars(store, spec.symbol, spec.source_id, spec.text, drop_incomplete)
+                break
+        else:
+            if failure is not None:
+                raise failure
+            raise DataError(
+                f"nothing stored for {' or '.join(chain)}: run comove fetch (needs the network)"
+            )
+    if failure is not None:
+        warnings.warn(
+            f"{bars.attrs['source']}: data as of {bars.index[-1].date()}, refresh failed: "
+            f"{failure}",
+            DataWarning,
+            stacklevel=2,
+        )
+    return bars
+
+
+def live_macro(settings: Settings, *, refresh: bool = True) -> dict[str, pd.Series]:
+    """The configured macro series from the store, refreshed first; failures become warnings."""
+    from comove.data.providers import parse_source
+    from comove.data.refresh import refresh as refresh_source
+    from comove.data.store import Store
+
+    specs = [parse_source(text) for text in settings.macro_sources]
+    failed: list[str] = []
+    if refresh:
+        with Store(settings.store_path) as store:
+            for spec in specs:
+                try:
+                    refresh_source(store, spec)
+                except ProviderError as exc:
+                    failed.append(f"{spec.text} ({exc})")
+    series: dict[str, pd.Series] = {}
+    with Store(settings.store_path, read_only=True) as store:
+        for spec in specs:
+            try:
+                series[spec.symbol] = store.read_series(spec.symbol)
+            except DataError:
+                continue
+    if failed:
+        warnings.warn(
+            f"macro refresh failed for {len(failed)} series, using what is stored: "
+            + "; ".join(failed[:2])
+            + ("; ..." if len(failed) > 2 else ""),
+            DataWarning,
+            stacklevel=2,
+        )
+    return series
 
 
 @dataclass(frozen=True)
@@ -69,6 +188,8 @@ class Analysis:
     shifts: pd.DataFrame
     shift_within: int
     reading: Reading
+    macro: pd.DataFrame
+    breadth: pd.DataFrame
 
     @property
     def meta(self) -> dict[str, object]:
@@ -88,12 +209,20 @@ def build_analysis(
     ewma_lambda: float = 0.94,
     max_lag: int = 10,
     shift_within: int = 3,
+    macro: Mapping[str, pd.Series] | None = None,
+    large_caps: pd.DataFrame | None = None,
 ) -> Analysis:
-    """Run the whole analysis of a pair: the table plus the statistics around it."""
-    table = analyze(
+    """Run the whole analysis of a pair: the table plus the statistics around it.
+
+    ``macro`` (FRED series by id, with units) and ``large_caps`` (S&P 500 bars) feed the
+    liquidity score and breadth; see :func:`comove.analyze`.
+    """
+    frames = analysis_frames(
         crypto, equity, windows, calendar=calendar, mode=mode,
         crypto_intraday=crypto_intraday, since=since, until=until,
+        macro=macro, large_caps=large_caps,
     )  # fmt: skip
+    table = frames.table
     used = table.attrs["windows"]
     x, y = table["crypto_ret"], table["equity_ret"]
     main = used[len(used) // 2]
@@ -126,4 +255,6 @@ def build_analysis(
         shifts=shifts,
         shift_within=shift_within,
         reading=latest_reading(table),
+        macro=frames.macro,
+        breadth=frames.breadth,
     )

@@ -17,6 +17,7 @@ CONTRACT_60 = [
     "macd_crypto", "macd_signal_crypto", "macd_hist_crypto",
     "macd_equity", "macd_signal_equity", "macd_hist_equity",
     "relvol_crypto", "relvol_equity",
+    "liquidity_score", "breadth",
 ]  # fmt: skip
 
 

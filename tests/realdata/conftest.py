@@ -62,3 +62,40 @@ def eth(data_dir: Path) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def rut(data_dir: Path) -> pd.DataFrame:
     return _read_shared(data_dir / "prices" / "RUT.csv")
+
+
+# Units as FRED states them for the stored vintages (PROVENANCE.md, section 8).
+UNITS = {
+    "WALCL": "Millions of U.S. Dollars",
+    "WTREGEN": "Millions of U.S. Dollars",
+    "RRPONTSYD": "Billions of U.S. Dollars",
+    "DGS2": "Percent",
+    "NFCI": "Index",
+    "BAMLH0A0HYM2": "Percent",
+    "DTWEXBGS": "Index Jan 2006=100",
+}
+# Main file first; an extension only adds dates after the main file ends.
+FILES = {"BAMLH0A0HYM2": ["BAMLH0A0HYM2.csv", "BAMLH0A0HYM2_2023-08_to_2026-07.csv"]}
+
+
+def read_fred(folder: Path, series_id: str) -> pd.Series:
+    parts: list[pd.Series] = []
+    for name in FILES.get(series_id, [f"{series_id}.csv"]):
+        raw = pd.read_csv(folder / name, na_values=["."], keep_default_na=True)
+        date_column = "observation_date" if series_id.startswith("DFF") else "date"
+        part = pd.Series(
+            pd.to_numeric(raw[series_id]).to_numpy(dtype="float64"),
+            index=pd.DatetimeIndex(pd.to_datetime(raw[date_column])),
+            name=series_id,
+        ).dropna()
+        if parts:
+            part = part[part.index > parts[-1].index[-1]]
+        parts.append(part)
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    out.attrs["units"] = UNITS[series_id]
+    return out
+
+
+@pytest.fixture(scope="session")
+def fred(data_dir: Path) -> dict[str, pd.Series]:
+    return {sid: read_fred(data_dir / "macro", sid) for sid in UNITS}

@@ -94,3 +94,24 @@ def test_synchronous_mode_samples_eth_at_the_new_york_close(
     assert table.attrs["mode"] == "synchronous"
     # Sampling at the equity close removes the 3-4 hour mismatch, so the link looks stronger.
     assert table["corr_90"].mean() > daily["corr_90"].reindex(table.index).mean()
+
+
+def test_analysis_with_real_macro_and_breadth(
+    data_dir: Path,
+    eth: pd.DataFrame,
+    rut: pd.DataFrame,
+    fred: dict[str, pd.Series],
+    read_shared: Callable[[Path], pd.DataFrame],
+) -> None:
+    spy = read_shared(data_dir / "prices" / "SPY.csv")
+    table = comove.analyze(eth, rut, macro=fred, large_caps=spy)
+    # Independent: the RUT/SPY close ratio on the aligned sessions, rebased to 100.
+    ratio = rut["close"].reindex(table.index) / spy["close"].reindex(table.index)
+    np.testing.assert_allclose(table["breadth"], 100 * ratio / ratio.iloc[0], rtol=1e-12)
+    score = table["liquidity_score"]
+    assert score.loc["2020-01-01":"2025-12-31"].notna().all()
+    assert score.loc["2020-03-16":"2020-03-31"].mean() < 0  # the March 2020 liquidity squeeze
+    bare = comove.analyze(eth, rut)
+    assert bare["liquidity_score"].isna().all()
+    assert bare["breadth"].isna().all()
+    pd.testing.assert_series_equal(bare["corr_60"], table["corr_60"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from comove.analytics.correlation import fisher_ci, rolling_corr_beta
+from comove.analytics.macro import BREADTH_COLUMNS, breadth_frame, macro_frame
 from comove.analytics.momentum import macd, relative_volume, rsi
 from comove.analytics.returns import log_returns, rebase
 from comove.data.calendar import AlignMode, align
@@ -29,6 +31,7 @@ def table_columns(windows: Sequence[int]) -> list[str]:
         "macd_crypto", "macd_signal_crypto", "macd_hist_crypto",
         "macd_equity", "macd_signal_equity", "macd_hist_equity",
         "relvol_crypto", "relvol_equity",
+        "liquidity_score", "breadth",
     ]  # fmt: skip
     return columns
 
@@ -81,6 +84,19 @@ def _momentum(
     return own.reindex(sessions)
 
 
+@dataclass(frozen=True)
+class AnalysisFrames:
+    """The analysis table and the macro and breadth frames its last columns come from.
+
+    ``macro`` and ``breadth`` cover the same rows as ``table`` (see
+    :func:`comove.analytics.macro.macro_frame` and :func:`~comove.analytics.macro.breadth_frame`).
+    """
+
+    table: pd.DataFrame
+    macro: pd.DataFrame
+    breadth: pd.DataFrame
+
+
 def analyze(
     crypto: pd.DataFrame,
     equity: pd.DataFrame,
@@ -94,6 +110,8 @@ def analyze(
     rsi_period: int = 14,
     macd_periods: tuple[int, int, int] = (12, 26, 9),
     volume_window: int = 20,
+    macro: Mapping[str, pd.Series] | None = None,
+    large_caps: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Build the analysis table for a crypto / equity pair.
 
@@ -111,6 +129,13 @@ def analyze(
     rsi_period, macd_periods, volume_window
         Momentum settings; RSI and MACD run on each asset's own bars (crypto on every day,
         equity on its sessions) and are then sampled onto the aligned sessions.
+    macro
+        FRED series by id (``WALCL``, ``WTREGEN``, ``RRPONTSYD``, ``DGS2``, ``NFCI``,
+        ``BAMLH0A0HYM2``, ``DTWEXBGS``) with ``attrs["units"]``; each is used only from the
+        session after its release. Without them ``liquidity_score`` is NaN.
+    large_caps
+        S&P 500 (or SPY) bars for ``breadth``, the equity's strength relative to them;
+        NaN without.
 
     Returns
     -------
@@ -119,6 +144,30 @@ def analyze(
         ``calendar``, ``windows``, the names and sources of both series and ``notes``
         (things left out, such as relative volume for a series without volume).
     """
+    return analysis_frames(
+        crypto, equity, windows, calendar=calendar, mode=mode, crypto_intraday=crypto_intraday,
+        since=since, until=until, rsi_period=rsi_period, macd_periods=macd_periods,
+        volume_window=volume_window, macro=macro, large_caps=large_caps,
+    ).table  # fmt: skip
+
+
+def analysis_frames(
+    crypto: pd.DataFrame,
+    equity: pd.DataFrame,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+    *,
+    calendar: str = "XNYS",
+    mode: AlignMode = "daily",
+    crypto_intraday: pd.DataFrame | None = None,
+    since: str | pd.Timestamp | None = None,
+    until: str | pd.Timestamp | None = None,
+    rsi_period: int = 14,
+    macd_periods: tuple[int, int, int] = (12, 26, 9),
+    volume_window: int = 20,
+    macro: Mapping[str, pd.Series] | None = None,
+    large_caps: pd.DataFrame | None = None,
+) -> AnalysisFrames:
+    """:func:`analyze`, also returning the macro and breadth frames behind its last columns."""
     aligned = align(crypto, equity, calendar, mode=mode, crypto_intraday=crypto_intraday)
     windows = check_windows(windows, available=len(aligned) - 1)
     sessions = pd.DatetimeIndex(aligned.index)
@@ -148,6 +197,19 @@ def analyze(
                 f"relative volume left out for {bars.attrs.get('name', label)}: "
                 "its volume is missing or all zero"
             )
+    macro_table = macro_frame(macro or {}, sessions)
+    notes.extend(
+        macro_table.attrs.get("notes", [])
+        if macro
+        else ["no macro data: liquidity_score left empty"]
+    )
+    if large_caps is not None and not large_caps.empty:
+        breadth_table = breadth_frame(equity["close"], large_caps["close"], sessions)
+    else:
+        breadth_table = pd.DataFrame(np.nan, index=sessions, columns=list(BREADTH_COLUMNS))
+        notes.append("no S&P 500 data: breadth left empty")
+    columns["liquidity_score"] = macro_table["liquidity_score"]
+    columns["breadth"] = breadth_table["breadth"]
     table = pd.DataFrame(columns, index=sessions)
     start = pd.Timestamp(since) if since is not None else None
     end = pd.Timestamp(until) if until is not None else None
@@ -175,4 +237,4 @@ def analyze(
         "synthetic": bool(crypto.attrs.get("synthetic") or equity.attrs.get("synthetic")),
         "notes": notes,
     }
-    return table
+    return AnalysisFrames(table, macro_table.loc[table.index], breadth_table.loc[table.index])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -105,6 +106,26 @@ LastBarOpt = Annotated[
         show_default=False,
     ),
 ]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="The local store file [default: $COMOVE_HOME/comove.duckdb or the user data folder].",
+        show_default=False,
+    ),
+]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option("--offline", help="Do not refresh live sources; use what the store holds."),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Settings file [default: ./comove.toml, then the user config folder].",
+        show_default=False,
+    ),
+]
 LambdaOpt = Annotated[
     float, typer.Option("--ewma-lambda", help="Decay of the EWMA correlation (RiskMetrics 0.94).")
 ]
@@ -126,53 +147,96 @@ class PairOptions:
     price: Price = Price.auto
     drop_last: bool | None = None
     ewma_lambda: float = 0.94
+    store: Path | None = None
+    offline: bool = False
+    config: Path | None = None
 
 
-def load_pair(
-    console: Console, options: PairOptions
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """The crypto bars, the equity bars and the optional hourly crypto bars."""
+@dataclass(frozen=True)
+class PairData:
+    """Everything an analysis reads: the pair, optional hourly crypto, macro and large caps."""
+
+    crypto: pd.DataFrame
+    equity: pd.DataFrame
+    hourly: pd.DataFrame | None
+    macro: dict[str, pd.Series]
+    large_caps: pd.DataFrame | None
+
+
+def load_pair(console: Console, options: PairOptions) -> PairData:
+    """Load the pair. A side without a source comes from the configured live chain.
+
+    Live sources are refreshed into the store first (unless ``--offline``); macro series
+    and large caps come from the store, refreshed too when any live source is used.
+    """
     if options.demo:
         if options.crypto or options.equity or options.crypto_hourly:
             raise typer.BadParameter(
                 "--demo replaces the sources; drop --crypto/--equity/--crypto-hourly"
             )
-        from comove.data.demo import demo_pair
+        from comove.data.demo import demo_macro, demo_pair
 
         with step(console, "Generating the synthetic demo pair"):
             crypto_bars, equity_bars = demo_pair()
-        return crypto_bars, equity_bars, None
-    if not options.crypto or not options.equity:
-        raise ConfigError(
-            "no sources given: pass --crypto and --equity (e.g. csv:ETH-USD.csv and csv:RUT.csv), or --demo"
-        )
-    from comove.pipeline import load_bars
+            demo_series, demo_large_caps = demo_macro(equity_bars)
+        return PairData(crypto_bars, equity_bars, None, demo_series, demo_large_caps)
+    from comove.config import load_settings
+    from comove.errors import DataError, ProviderError
+    from comove.pipeline import LIVE_PROVIDERS, live_bars, live_macro, load_bars
 
-    def read(source: str) -> pd.DataFrame:
+    settings = load_settings(options.config).with_store(options.store)
+    refresh = not options.offline
+
+    def read(source: str | None, chain: tuple[str, ...], what: str) -> pd.DataFrame:
+        if source is None:
+            with step(console, f"Updating {what} from {chain[0]} (and fallbacks)"):
+                return live_bars(
+                    chain, settings, refresh=refresh, drop_incomplete=options.drop_last
+                )
         with step(console, f"Reading {source}"):
-            return load_bars(source, price=options.price.value, drop_incomplete=options.drop_last)
+            return load_bars(
+                source,
+                price=options.price.value,
+                drop_incomplete=options.drop_last,
+                settings=settings,
+                refresh=refresh,
+            )
 
-    hourly = read(options.crypto_hourly) if options.crypto_hourly else None
-    return read(options.crypto), read(options.equity), hourly
+    crypto = read(options.crypto, settings.crypto_sources, "crypto")
+    equity = read(options.equity, settings.equity_sources, "the equity index")
+    hourly = read(options.crypto_hourly, (), "") if options.crypto_hourly else None
+    given = [s for s in (options.crypto, options.equity) if s is not None]
+    live = refresh and (len(given) < 2 or any(s.partition(":")[0] in LIVE_PROVIDERS for s in given))
+    with step(console, "Updating macro series and large caps" if live else "Reading macro data"):
+        macro = live_macro(settings, refresh=live)
+        try:
+            large_caps: pd.DataFrame | None = live_bars(
+                settings.large_cap_sources, settings, refresh=live
+            )
+        except (DataError, ProviderError):
+            large_caps = None
+    return PairData(crypto, equity, hourly, macro, large_caps)
 
 
 def build_pair_analysis(console: Console, options: PairOptions) -> Analysis:
     """Load the pair and run the whole analysis, with progress on the console."""
     from comove.pipeline import build_analysis
 
-    crypto_bars, equity_bars, intraday = load_pair(console, options)
-    if options.mode is Mode.synchronous and intraday is None:
+    data = load_pair(console, options)
+    if options.mode is Mode.synchronous and data.hourly is None:
         raise ConfigError(
             "--mode synchronous needs hourly crypto bars: add --crypto-hourly csv:FILE"
         )
     with step(console, "Aligning sessions and computing the analysis"):
         return build_analysis(
-            crypto_bars,
-            equity_bars,
+            data.crypto,
+            data.equity,
             parse_windows(options.windows),
             calendar=options.calendar,
             mode=options.mode.value,
-            crypto_intraday=intraday,
+            crypto_intraday=data.hourly,
+            macro=data.macro,
+            large_caps=data.large_caps,
             since=options.since,
             until=options.until,
             ewma_lambda=options.ewma_lambda,

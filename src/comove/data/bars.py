@@ -158,6 +158,28 @@ def _is_24_7(index: pd.DatetimeIndex) -> bool:
     return len(index) > 0 and float((index.day_of_week >= 5).mean()) > 0.1
 
 
+def drop_unfinished_bar(
+    bars: pd.DataFrame,
+    interval: str,
+    drop_incomplete: bool | None = None,
+    now: pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, str | None]:
+    """Drop the last bar when it is still trading (``None``), always (``True``) or never.
+
+    Returns the bars and the dropped bar's date (or time), or ``None`` when none was dropped.
+    """
+    if bars.empty or drop_incomplete is False:
+        return bars, None
+    step = _DAY if interval == "1d" else pd.Timedelta(interval.replace("m", "min"))
+    clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if clock.tzinfo is not None:
+        clock = clock.tz_convert("UTC").tz_localize(None)
+    last = bars.index[-1]
+    if drop_incomplete or last + step > clock:
+        return bars.iloc[:-1], str(last.date() if interval == "1d" else last)
+    return bars, None
+
+
 def normalise_bars(
     frame: pd.DataFrame,
     source: str,
@@ -293,16 +315,7 @@ def normalise_bars(
     bars = bars.drop(columns="_position")
     bars.index = pd.DatetimeIndex(bars.index, name="date").as_unit("ns")
 
-    dropped: str | None = None
-    if len(bars) > 0 and drop_incomplete is not False:
-        step = _DAY if interval == "1d" else pd.Timedelta(interval.replace("m", "min"))
-        clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-        if clock.tzinfo is not None:
-            clock = clock.tz_convert("UTC").tz_localize(None)
-        last = bars.index[-1]
-        if drop_incomplete or last + step > clock:
-            dropped = str(last.date() if interval == "1d" else last)
-            bars = bars.iloc[:-1]
+    bars, dropped = drop_unfinished_bar(bars, interval, drop_incomplete, now)
     if bars.empty:
         raise DataError(f"{source}: the file has no complete bars")
 

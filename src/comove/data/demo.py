@@ -145,3 +145,64 @@ def demo_pair(
             "synthetic": True,
         }
     return crypto, equity
+
+
+def _walk(
+    rng: np.random.Generator,
+    index: pd.DatetimeIndex,
+    start: float,
+    step: float,
+    low: float,
+    high: float,
+    units: str,
+    name: str,
+) -> pd.Series:
+    """A bounded random walk dated like a FRED series, with its units."""
+    values = np.clip(start + np.cumsum(rng.normal(0.0, step, len(index))), low, high)
+    series = pd.Series(values, index=index.rename("date").as_unit("ns"), name=name)
+    series.attrs = {"units": units, "synthetic": True}
+    return series
+
+
+def demo_macro(equity: pd.DataFrame, seed: int = 11) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    """Synthetic FRED-style macro series and S&P 500 bars to go with :func:`demo_pair`.
+
+    Each series is dated the way FRED dates it (weekly H.4.1 on Wednesdays, NFCI on
+    Fridays, daily series on business days) and carries FRED's units, so the point-in-time
+    and unit handling run exactly as on real data. Everything is labelled synthetic.
+    """
+    rng = np.random.default_rng(seed)
+    first, last = equity.index[0] - pd.Timedelta(days=400), equity.index[-1]
+    wednesdays = pd.date_range(first, last, freq="W-WED")
+    fridays = pd.date_range(first, last, freq="W-FRI")
+    business = pd.bdate_range(first, last)
+    macro = {
+        "WALCL": _walk(rng, wednesdays, 6.5e6, 4e4, 4e6, 9e6, "Millions of U.S. Dollars", "WALCL"),
+        "WTREGEN": _walk(
+            rng, wednesdays, 6e5, 3e4, 1e5, 1.2e6, "Millions of U.S. Dollars", "WTREGEN"
+        ),
+        "RRPONTSYD": _walk(
+            rng, business, 800.0, 25.0, 0.0, 2500.0, "Billions of U.S. Dollars", "RRPONTSYD"
+        ),
+        "DGS2": _walk(rng, business, 2.0, 0.05, 0.1, 5.5, "Percent", "DGS2"),
+        "NFCI": _walk(rng, fridays, -0.4, 0.04, -0.8, 0.6, "Index", "NFCI"),
+        "BAMLH0A0HYM2": _walk(rng, business, 4.0, 0.06, 2.5, 9.0, "Percent", "BAMLH0A0HYM2"),
+        "DTWEXBGS": _walk(
+            rng, business, 115.0, 0.3, 100.0, 130.0, "Index Jan 2006=100", "DTWEXBGS"
+        ),
+    }
+    # Large caps share most of the small caps' moves, with less volatility of their own.
+    small = np.log(equity["close"]).diff().fillna(0.0).to_numpy()
+    large_returns = 0.75 * small + rng.normal(0.0, 0.004, len(small))
+    close = 3000.0 * np.exp(np.cumsum(large_returns))
+    large = _bars(rng, pd.DatetimeIndex(equity.index), close, 3000.0, 0.008, 3e9, 0.3)
+    large.attrs = {
+        "name": "S&P 500 (synthetic)",
+        "source": "demo:^GSPC",
+        "price_column": "close",
+        "interval": "1d",
+        "is_24_7": False,
+        "dropped_incomplete": None,
+        "synthetic": True,
+    }
+    return macro, large

@@ -1,0 +1,322 @@
+"""``comove import`` and ``comove store info|export``: put files into the local store, look inside.
+
+Every command opens the store only for as long as it needs it, so a concurrent
+``comove fetch`` waits at most for one short write.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from comove.commands.common import (
+    OutputFormat,
+    check_output_path,
+    run_command,
+    stderr_console,
+    step,
+    write_atomic,
+)
+from comove.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="The store file [default: $COMOVE_HOME/comove.duckdb, else the user data folder].",
+        show_default=False,
+    ),
+]
+
+store_app = typer.Typer(
+    name="store",
+    help="Look inside the local store: what is stored, how fresh; export a symbol.",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import`` and the ``store`` group to the ``comove`` app."""
+    app.command("import")(import_file)
+    app.add_typer(store_app, name="store")
+
+
+def _store_path(store: Path | None) -> Path:
+    from comove.config import load_settings
+
+    return load_settings().with_store(store).store_path
+
+
+def import_file(
+    source: Annotated[
+        str,
+        typer.Argument(help="The file to import: csv:FILE (CSV or Parquet; a bare path works)."),
+    ],
+    as_: Annotated[
+        str,
+        typer.Option(
+            "--as", help="The symbol to store it under, e.g. ETH-USD.", show_default=False
+        ),
+    ],
+    interval: Annotated[
+        str,
+        typer.Option(
+            "--interval", help="Bar interval (1d, 1h, ...); auto detects it from the file."
+        ),
+    ] = "auto",
+    store: StoreOpt = None,
+) -> None:
+    """Import a price file into the store (source "csv"); re-importing is idempotent."""
+    console = stderr_console()
+
+    def body(caught: list[warnings.WarningMessage]) -> None:
+        from comove.data.bars import read_bars
+        from comove.data.store import Store
+
+        path = source[4:] if source.lower().startswith("csv:") else source
+        if ":" in source and not source.lower().startswith("csv:") and not Path(source).exists():
+            raise ConfigError(f"import reads files: write csv:FILE, got {source!r}")
+        if not as_.strip():
+            raise ConfigError("--as needs a symbol name, e.g. --as ETH-USD")
+        with step(console, f"Reading {path}"):
+            bars = read_bars(path)
+        detected = str(bars.attrs["interval"])
+        label = detected if interval == "auto" else interval
+        if interval != "auto" and interval != detected:
+            raise ConfigError(
+                f"{path}: --interval {interval} does not match the file's bars ({detected})"
+            )
+        with step(console, f"Writing {as_} to the store"), Store(_store_path(store)) as db:
+            report = db.write_bars("csv", as_, label, bars)
+            target = db.path
+        console.print(
+            f"{as_} ({label}) from {path} into {target}: {report.inserted} inserted, "
+            f"{report.updated} updated, {report.unchanged} unchanged",
+            markup=False,
+        )
+        for ts, old, new in report.revisions:
+            console.print(f"  revised {ts}: close {old:.10g} -> {new:.10g}", markup=False)
+        if report.gaps:
+            shown = ", ".join(str(t.date()) for t in report.gaps[:5])
+            console.print(f"  missing days in the stored span: {shown}", markup=False)
+
+    run_command(body)
+
+
+def _words(delta: pd.Timedelta | None) -> str:
+    import pandas as pd
+
+    if delta is None or pd.isna(delta):
+        return "-"
+    seconds = max(delta.total_seconds(), 0.0)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "just now"
+
+
+def _stamp(value: Any, interval: str = "1d") -> str:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return ""
+    ts = pd.Timestamp(value)
+    if interval == "1d" and ts == ts.normalize():
+        return ts.strftime("%Y-%m-%d")
+    return ts.strftime("%Y-%m-%d %H:%M")
+
+
+def _fetch_words(row: Any) -> str:
+    import pandas as pd
+
+    if pd.isna(row.last_fetch):
+        return "never"
+    state = "ok" if row.last_fetch_ok is True else "failed"
+    return f"{_stamp(row.last_fetch, '1h')} {state}"
+
+
+@store_app.command("info")
+def info(
+    store: StoreOpt = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="table for people; csv/json for scripts."),
+    ] = OutputFormat.table,
+) -> None:
+    """What is stored: symbol, source, interval, span, rows, last fetch and staleness."""
+    console = stderr_console()
+
+    def body(caught: list[warnings.WarningMessage]) -> None:
+        from comove.data.store import Store
+
+        path = _store_path(store)
+        with Store(path, read_only=True) as db:
+            frame = db.info()
+        if output_format is OutputFormat.table:
+            console.print(f"store: {path}", markup=False)
+            if frame.empty:
+                console.print(
+                    "the store is empty (comove fetch or comove import fill it)", markup=False
+                )
+                return
+            sys.stdout.write(_info_table(frame))
+            return
+        shown = _info_records(frame)
+        if output_format is OutputFormat.csv:
+            import pandas as pd
+
+            sys.stdout.write(pd.DataFrame(shown).to_csv(index=False, lineterminator="\n"))
+        else:
+            import json
+
+            sys.stdout.write(json.dumps(shown, indent=1) + "\n")
+
+    run_command(body)
+
+
+def _info_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    records: list[dict[str, Any]] = []
+    rows: list[Any] = list(frame.itertuples(index=False))
+    for row in rows:
+        records.append(
+            {
+                "kind": row.kind,
+                "source": row.source,
+                "symbol": row.symbol,
+                "interval": row.interval,
+                "first": pd.Timestamp(row.first).isoformat(),
+                "last": pd.Timestamp(row.last).isoformat(),
+                "rows": int(row.rows),
+                "last_fetch": None
+                if pd.isna(row.last_fetch)
+                else pd.Timestamp(row.last_fetch).isoformat(),
+                "last_fetch_ok": None if pd.isna(row.last_fetch_ok) else bool(row.last_fetch_ok),
+                "staleness_seconds": round(pd.Timedelta(row.staleness).total_seconds()),
+                "staleness": _words(row.staleness),
+            }
+        )
+    return records
+
+
+def _info_table(frame: pd.DataFrame) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(show_edge=False, header_style="bold")
+    for column, justify in (
+        ("symbol", "left"),
+        ("source", "left"),
+        ("interval", "left"),
+        ("span", "left"),
+        ("rows", "right"),
+        ("last fetch", "left"),
+        ("staleness", "right"),
+    ):
+        grid.add_column(column, justify=justify)  # type: ignore[arg-type]
+    rows: list[Any] = list(frame.itertuples(index=False))
+    for row in rows:
+        grid.add_row(
+            str(row.symbol) + (" (series)" if row.kind == "series" else ""),
+            str(row.source),
+            str(row.interval),
+            f"{_stamp(row.first, row.interval)} to {_stamp(row.last, row.interval)}",
+            f"{int(row.rows):,}",
+            _fetch_words(row),
+            _words(row.staleness),
+        )
+    console = Console(record=True, width=140, file=io.StringIO())
+    console.print(grid)
+    return console.export_text()
+
+
+@store_app.command("export")
+def export(
+    symbol: Annotated[str, typer.Argument(help="The stored symbol, e.g. ETH-USD.")],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Which stored source [default: the one whose data ends latest].",
+            show_default=False,
+        ),
+    ] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Bar interval.")] = "1d",
+    export_format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="csv or parquet.")
+    ] = ExportFormat.csv,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write [default: CSV to standard output].",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write a stored symbol's bars as CSV or Parquet (readable again by comove)."""
+    console = stderr_console()
+
+    def body(caught: list[warnings.WarningMessage]) -> None:
+        import pandas as pd
+
+        from comove.data.store import Store
+
+        target = check_output_path(out) if out is not None else None
+        if export_format is ExportFormat.parquet and target is None:
+            raise ConfigError("--format parquet needs --out FILE")
+        with Store(_store_path(store), read_only=True) as db:
+            bars = db.read_bars(symbol, source=source, interval=interval)
+        frame = bars.copy()
+        fmt = "%Y-%m-%d" if interval == "1d" else "%Y-%m-%d %H:%M:%S"
+        if export_format is ExportFormat.csv:
+            frame.index = pd.DatetimeIndex(frame.index).strftime(fmt)
+            text = frame.to_csv(index_label="date", float_format="%.17g", lineterminator="\n")
+            if target is None:
+                sys.stdout.write(text)
+                return
+            write_atomic(target, text)
+        else:
+            assert target is not None
+            _write_parquet(frame, target)
+        console.print(
+            f"Wrote {len(frame)} {interval} bars of {symbol} ({bars.attrs['origin']}) to {target}",
+            markup=False,
+        )
+
+    run_command(body)
+
+
+def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
+    import os
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    os.close(handle)
+    try:
+        frame.reset_index().to_parquet(temporary, index=False)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,922 @@
+"""The local store: one embedded DuckDB file holding bars, macro series and fetch history.
+
+Tables (schema version 2)::
+
+    bars          (source, symbol, interval, ts) -> open, high, low, close, volume, fetched_at
+    bar_meta      (source, symbol, interval) -> first_ts, last_ts, rows, weekend_rows, ...
+    series        (series_id, date) -> value, units, source, fetched_at
+    fetches       (source, symbol, interval) -> attempted_at, ok, message, last_ok_at
+    schema_version (version)
+
+``bar_meta`` is a running summary kept in the same transaction as every bar write, so an
+incremental refresh (one new bar) never scans a symbol's history: the write reads the
+stored rows in the incoming time range through the primary key and updates the summary.
+
+Every write is one transaction: a process killed in the middle leaves the old or the
+complete new data. DuckDB lets one process at a time open the file for writing (and a
+writer excludes readers in other processes); opening retries until ``lock_timeout`` and
+then raises :class:`~comove.errors.StoreError` saying the store is busy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from comove.errors import ComoveError, DataError, StoreError
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger("comove.store")
+
+SCHEMA_VERSION = 2
+_REL_TOL = 1e-9
+_PRICES = ("open", "high", "low", "close")
+_BAR_COLUMNS = ("open", "high", "low", "close", "volume")
+_MAX_GAPS = 20
+
+
+def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE bars (
+            source VARCHAR NOT NULL, symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL,
+            ts TIMESTAMP NOT NULL,
+            open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE NOT NULL, volume DOUBLE,
+            fetched_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (source, symbol, interval, ts)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE series (
+            series_id VARCHAR NOT NULL, date DATE NOT NULL, value DOUBLE NOT NULL,
+            units VARCHAR NOT NULL, source VARCHAR NOT NULL, fetched_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (series_id, date)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE fetches (
+            source VARCHAR NOT NULL, symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL,
+            attempted_at TIMESTAMP NOT NULL, ok BOOLEAN NOT NULL, message VARCHAR NOT NULL,
+            last_ok_at TIMESTAMP,
+            PRIMARY KEY (source, symbol, interval)
+        )
+        """
+    )
+
+
+def _migration_2(con: duckdb.DuckDBPyConnection) -> None:
+    """A per-symbol summary so refreshes and ``info`` never scan the bars table."""
+    con.execute(
+        """
+        CREATE TABLE bar_meta (
+            source VARCHAR NOT NULL, symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL,
+            first_ts TIMESTAMP NOT NULL, last_ts TIMESTAMP NOT NULL,
+            rows BIGINT NOT NULL, weekend_rows BIGINT NOT NULL,
+            price_column VARCHAR, updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (source, symbol, interval)
+        )
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO bar_meta
+        SELECT source, symbol, interval, min(ts), max(ts), count(*),
+               count(*) FILTER (WHERE isodow(ts) >= 6), NULL, max(fetched_at)
+        FROM bars GROUP BY source, symbol, interval
+        """
+    )
+
+
+#: Applied in order, each inside one transaction with the version bump.
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_migration_1, _migration_2]
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What one write did.
+
+    ``revisions`` lists ``(bar time, old close, new close)`` for bars that were already
+    finished when stored and whose close changed; ``gaps`` the first missing daily bars of a
+    24/7 series inside its stored span after the write (at most 20).
+    """
+
+    inserted: int
+    updated: int
+    unchanged: int
+    revisions: list[tuple[pd.Timestamp, float, float]] = field(default_factory=list)
+    gaps: list[pd.Timestamp] = field(default_factory=list)
+
+
+def interval_step(interval: str) -> pd.Timedelta:
+    """``"1d"`` -> one day, ``"4h"`` -> four hours, ``"15m"`` -> 15 minutes, ``"1w"`` -> a week."""
+    match = re.fullmatch(r"(\d+)\s*(m|min|h|d|w)", interval.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise DataError(f"unknown bar interval {interval!r} (expected e.g. 1d, 1h, 15m)")
+    count = int(match.group(1))
+    unit = match.group(2)
+    if unit == "w":
+        return pd.Timedelta(weeks=count)
+    if unit == "d":
+        return pd.Timedelta(days=count)
+    if unit == "h":
+        return pd.Timedelta(hours=count)
+    return pd.Timedelta(minutes=count)
+
+
+def _utc_naive(stamp: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(stamp)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+
+def _py(ts: pd.Timestamp) -> Any:
+    return ts.to_pydatetime()
+
+
+def _differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Element-wise: values differ beyond a relative 1e-9, or one is missing and the other not."""
+    both = ~np.isnan(old) & ~np.isnan(new)
+    scale = np.maximum(np.abs(old), np.abs(new))
+    with np.errstate(invalid="ignore"):
+        far = np.abs(old - new) > _REL_TOL * np.where(scale > 0, scale, 1.0)
+    return np.where(both, far, np.isnan(old) != np.isnan(new))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class Store:
+    """The local DuckDB store.
+
+    Parameters
+    ----------
+    path
+        The store file; ``None`` uses :func:`comove.config.default_store_path`.
+    read_only
+        Open for reading only. A missing file then reads as an empty store (nothing is
+        created); a writable open creates the folders and the schema.
+    lock_timeout
+        Seconds to keep retrying while another process holds the file, before raising
+        :class:`StoreError` ("store ... is busy").
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        if path is None:
+            from comove.config import default_store_path
+
+            path = default_store_path()
+        self.path = Path(path).expanduser()
+        self.read_only = read_only
+        self.lock_timeout = lock_timeout
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if read_only and not self.path.exists():
+            import duckdb
+
+            # Nothing stored yet: an empty in-memory schema answers every query.
+            self._con = duckdb.connect(":memory:")
+            self._migrate(self._con, 0)
+            return
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"store {self.path}: cannot create its folder: {_first_line(exc)}"
+                ) from None
+        self._con = self._open(read_only)
+        try:
+            version = self._version(self._con)
+            if version < SCHEMA_VERSION:
+                if read_only:
+                    # Upgrade through a short write connection, then read as asked.
+                    self._con.close()
+                    writer = self._open(False)
+                    try:
+                        self._migrate(writer, self._version(writer))
+                    finally:
+                        writer.close()
+                    self._con = self._open(True)
+                else:
+                    self._migrate(self._con, version)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- connection -------------------------------------------------------------------
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.ConnectionException as exc:
+                # This process already has the file open with the other mode: share it.
+                if read_only and "different configuration" in str(exc):
+                    read_only = False
+                    continue
+                raise StoreError(f"store {self.path}: cannot open: {_first_line(exc)}") from None
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if "lock" not in text.lower():
+                    raise StoreError(
+                        f"store {self.path} is not a comove store or is corrupt: {_first_line(exc)}"
+                    ) from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"store {self.path} is busy: another comove process is writing it "
+                        f"(waited {self.lock_timeout:g} s)"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.25)
+            except duckdb.Error as exc:
+                raise StoreError(
+                    f"store {self.path} is not a comove store or is corrupt: {_first_line(exc)}"
+                ) from None
+
+    def _version(self, con: duckdb.DuckDBPyConnection) -> int:
+        import duckdb
+
+        try:
+            tables = {
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+                ).fetchall()
+            }
+            if "schema_version" not in tables:
+                if tables:
+                    raise StoreError(
+                        f"store {self.path} is not a comove store or is corrupt: it has tables "
+                        f"({', '.join(sorted(tables)[:5])}) but no schema_version"
+                    )
+                return 0
+            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"store {self.path} is not a comove store or is corrupt: {_first_line(exc)}"
+            ) from None
+        version = int(row[0]) if row and row[0] is not None else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {version}, newer than this comove "
+                f"understands ({SCHEMA_VERSION}): upgrade comove"
+            )
+        return version
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection, version: int) -> None:
+        import duckdb
+
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            try:
+                con.execute("BEGIN TRANSACTION")
+                if number == 1:
+                    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+                migration(con)
+                con.execute("DELETE FROM schema_version")
+                con.execute("INSERT INTO schema_version VALUES (?)", [number])
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                con.execute("ROLLBACK")
+                raise StoreError(
+                    f"store {self.path}: migration to schema version {number} failed: "
+                    f"{_first_line(exc)}"
+                ) from None
+            log.info("store %s: migrated to schema version %d", self.path, number)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise StoreError(f"store {self.path} is closed")
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"store {self.path} was opened read-only")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        import duckdb
+
+        self._require_writable()
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            if isinstance(exc, ComoveError) or not isinstance(exc, Exception):
+                raise
+            raise StoreError(f"store {self.path}: write failed: {_first_line(exc)}") from exc
+
+    def _query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        import duckdb
+
+        try:
+            return self.con.execute(sql, params or []).df()
+        except duckdb.Error as exc:
+            raise StoreError(f"store {self.path}: read failed: {_first_line(exc)}") from None
+
+    def _after_insert(self) -> None:
+        """Hook between the insert and the summary update (tests inject failures here)."""
+
+    # -- bars -------------------------------------------------------------------------
+
+    def _validate_bars(
+        self, source: str, symbol: str, interval: str, bars: pd.DataFrame, now: pd.Timestamp
+    ) -> pd.DataFrame:
+        where = f"{source} {symbol} ({interval})"
+        step = interval_step(interval)
+        if not isinstance(bars.index, pd.DatetimeIndex):
+            raise DataError(f"{where}: bars need a DatetimeIndex of bar times")
+        if "close" not in bars.columns:
+            raise DataError(f"{where}: bars have no 'close' column")
+        index = bars.index
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        index = pd.DatetimeIndex(index, name="date").as_unit("ns")
+        if index.hasnans:
+            raise DataError(f"{where}: a bar has no timestamp (column 'date')")
+        clean = pd.DataFrame(
+            {
+                c: (
+                    pd.to_numeric(bars[c], errors="coerce").to_numpy(dtype="float64")
+                    if c in bars.columns
+                    else np.full(len(bars), np.nan)
+                )
+                for c in _BAR_COLUMNS
+            },
+            index=index,
+        )
+        if len(clean) == 0:
+            return clean
+        dup = index.duplicated()
+        if dup.any():
+            raise DataError(f"{where}: bar {index[dup][0]}: column 'date' is duplicated")
+        backwards = np.flatnonzero(np.diff(index.asi8) < 0)
+        if len(backwards):
+            pos = int(backwards[0]) + 1
+            raise DataError(
+                f"{where}: bar {index[pos]}: column 'date' is out of order "
+                f"(comes after {index[pos - 1]})"
+            )
+        if index[-1] > now + step:
+            raise DataError(
+                f"{where}: bar {index[-1]}: column 'date' is in the future (now is {now:%Y-%m-%d %H:%M} UTC)"
+            )
+        missing = np.isnan(clean["close"].to_numpy())
+        if missing.any():
+            raise DataError(f"{where}: bar {index[missing][0]}: column 'close' is missing")
+        for column in _PRICES:
+            values = clean[column].to_numpy()
+            bad = values <= 0
+            if bad.any():
+                pos = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"{where}: bar {index[pos]}: column '{column}' must be positive, got {values[pos]:g}"
+                )
+        inverted = clean["high"].to_numpy() < clean["low"].to_numpy()
+        if inverted.any():
+            pos = int(np.flatnonzero(inverted)[0])
+            raise DataError(
+                f"{where}: bar {index[pos]}: column 'high' ({clean['high'].iloc[pos]:g}) "
+                f"is below column 'low' ({clean['low'].iloc[pos]:g})"
+            )
+        negative = clean["volume"].to_numpy() < 0
+        if negative.any():
+            pos = int(np.flatnonzero(negative)[0])
+            raise DataError(f"{where}: bar {index[pos]}: column 'volume' is negative")
+        return clean
+
+    def write_bars(
+        self,
+        source: str,
+        symbol: str,
+        interval: str,
+        bars: pd.DataFrame,
+        *,
+        fetched_at: pd.Timestamp | None = None,
+    ) -> WriteReport:
+        """Validate and upsert bars in one transaction; report what changed.
+
+        Rows equal to the stored ones (relative 1e-9, NaN equal to NaN) are left untouched.
+        A changed close on a bar that was already finished when stored is a *revision*:
+        the new value is kept, logged (``comove.store`` warning) and reported.
+
+        Raises
+        ------
+        DataError
+            Duplicate, out-of-order or future bar times, a non-positive price, high below
+            low, a missing close; the message names source, symbol, the bar and the column.
+            Nothing is written.
+        StoreError
+            The write failed; the store keeps its previous data.
+        """
+        self._require_writable()
+        now = _now()
+        fetched = now if fetched_at is None else _utc_naive(fetched_at)
+        clean = self._validate_bars(source, symbol, interval, bars, now)
+        if clean.empty:
+            return WriteReport(0, 0, 0)
+        step = interval_step(interval)
+        key = [source, symbol, interval]
+        lo, hi = clean.index[0], clean.index[-1]
+        price_column = bars.attrs.get("price_column") if hasattr(bars, "attrs") else None
+        with self._transaction() as con:
+            old = con.execute(
+                "SELECT ts, open, high, low, close, volume, fetched_at FROM bars "
+                "WHERE source = ? AND symbol = ? AND interval = ? AND ts >= ? AND ts <= ? "
+                "ORDER BY ts",
+                [*key, _py(lo), _py(hi)],
+            ).df()
+            old_ts = pd.DatetimeIndex(old["ts"]).as_unit("ns")
+            present = clean.index.isin(old_ts)
+            changed = np.zeros(len(clean), dtype=bool)
+            revisions: list[tuple[pd.Timestamp, float, float]] = []
+            if len(old):
+                stored = old.set_index(old_ts).reindex(clean.index[present])
+                diff = np.zeros(int(present.sum()), dtype=bool)
+                for column in _BAR_COLUMNS:
+                    diff |= _differs(
+                        stored[column].to_numpy(dtype="float64"),
+                        clean.loc[present, column].to_numpy(),
+                    )
+                changed[np.flatnonzero(present)[diff]] = True
+                close_old = stored["close"].to_numpy(dtype="float64")
+                close_new = clean.loc[present, "close"].to_numpy()
+                finished = (
+                    pd.DatetimeIndex(stored["fetched_at"]).as_unit("ns")
+                    >= pd.DatetimeIndex(stored.index) + step
+                )
+                revised = _differs(close_old, close_new) & np.asarray(finished)
+                for ts, a, b in zip(
+                    stored.index[revised], close_old[revised], close_new[revised], strict=True
+                ):
+                    revisions.append((pd.Timestamp(ts), float(a), float(b)))
+            new_rows = ~present
+            write = clean[new_rows | changed]
+            inserted, updated = int(new_rows.sum()), int(changed.sum())
+            if len(write):
+                frame = pd.DataFrame(
+                    {
+                        "source": source,
+                        "symbol": symbol,
+                        "interval": interval,
+                        "ts": write.index,
+                        **{c: write[c].to_numpy() for c in _BAR_COLUMNS},
+                        "fetched_at": fetched,
+                        "is_new": new_rows[new_rows | changed],
+                    }
+                )
+                columns = "source, symbol, interval, ts, open, high, low, close, volume, fetched_at"
+                con.register("_comove_incoming", frame)
+                try:
+                    # New keys take the plain insert path; only changed rows need the upsert.
+                    if inserted:
+                        con.execute(
+                            f"INSERT INTO bars SELECT {columns} FROM _comove_incoming WHERE is_new"
+                        )
+                    if updated:
+                        con.execute(
+                            f"INSERT OR REPLACE INTO bars SELECT {columns} "
+                            "FROM _comove_incoming WHERE NOT is_new"
+                        )
+                finally:
+                    con.unregister("_comove_incoming")
+            self._after_insert()
+            added = pd.DatetimeIndex(clean.index[new_rows])
+            meta = self._update_meta(con, key, added, price_column, fetched)
+            gaps = self._gaps(con, key, interval, meta) if meta is not None else []
+        if revisions:
+            shown = "; ".join(f"{ts}: {a:.10g} -> {b:.10g}" for ts, a, b in revisions[:5])
+            more = f" (and {len(revisions) - 5} more)" if len(revisions) > 5 else ""
+            log.warning(
+                "%s %s (%s): %d finished bar(s) revised, new close kept: %s%s",
+                source, symbol, interval, len(revisions), shown, more,
+            )  # fmt: skip
+        return WriteReport(
+            inserted=inserted,
+            updated=updated,
+            unchanged=len(clean) - inserted - updated,
+            revisions=revisions,
+            gaps=gaps,
+        )
+
+    def _update_meta(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        key: list[str],
+        added: pd.DatetimeIndex,
+        price_column: str | None,
+        fetched: pd.Timestamp,
+    ) -> dict[str, Any] | None:
+        row = con.execute(
+            "SELECT first_ts, last_ts, rows, weekend_rows, price_column FROM bar_meta "
+            "WHERE source = ? AND symbol = ? AND interval = ?",
+            key,
+        ).fetchone()
+        if row is None and len(added) == 0:
+            return None
+        weekend = int((added.day_of_week >= 5).sum())
+        if row is None:
+            first, last, rows, weekend_rows, column = added[0], added[-1], 0, 0, price_column
+        else:
+            first, last = pd.Timestamp(row[0]), pd.Timestamp(row[1])
+            rows, weekend_rows, column = int(row[2]), int(row[3]), price_column or row[4]
+            if len(added):
+                first, last = min(first, added[0]), max(last, added[-1])
+        meta: dict[str, Any] = {
+            "first": pd.Timestamp(first),
+            "last": pd.Timestamp(last),
+            "rows": rows + len(added),
+            "weekend_rows": weekend_rows + weekend,
+        }
+        con.execute(
+            "INSERT OR REPLACE INTO bar_meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                *key,
+                _py(meta["first"]),
+                _py(meta["last"]),
+                meta["rows"],
+                meta["weekend_rows"],
+                column,
+                _py(fetched),
+            ],
+        )
+        return meta
+
+    def _gaps(
+        self, con: duckdb.DuckDBPyConnection, key: list[str], interval: str, meta: dict[str, Any]
+    ) -> list[pd.Timestamp]:
+        if interval_step(interval) != pd.Timedelta(days=1) or not _meta_is_24_7(meta):
+            return []
+        expected = (meta["last"] - meta["first"]).days + 1
+        if meta["rows"] >= expected:
+            return []  # complete: no need to look at the history
+        stored = pd.DatetimeIndex(
+            con.execute(
+                "SELECT ts FROM bars WHERE source = ? AND symbol = ? AND interval = ? ORDER BY ts",
+                key,
+            )
+            .df()["ts"]
+            .dt.normalize()
+        )
+        full = pd.date_range(meta["first"], meta["last"], freq="D")
+        return [pd.Timestamp(t) for t in full.difference(stored)[:_MAX_GAPS]]
+
+    def _meta(self, symbol: str, interval: str) -> pd.DataFrame:
+        return self._query(
+            "SELECT source, first_ts, last_ts, rows, weekend_rows, price_column FROM bar_meta "
+            "WHERE symbol = ? AND interval = ? ORDER BY last_ts DESC, source",
+            [symbol, interval],
+        )
+
+    def read_bars(
+        self,
+        symbol: str,
+        *,
+        source: str | None = None,
+        interval: str = "1d",
+        start: Any = None,
+        end: Any = None,
+    ) -> pd.DataFrame:
+        """Stored bars of ``symbol`` as a bars frame (see :mod:`comove.data.bars`).
+
+        With no ``source``, of the sources holding ``symbol`` at ``interval`` the one whose
+        data ends latest is used (ties: alphabetical). ``start``/``end`` (inclusive) filter
+        bar times. ``attrs``: ``name`` (the symbol), ``source`` (``"store:SYMBOL"``),
+        ``origin`` (the provider source), ``price_column``, ``interval``, ``is_24_7``,
+        ``dropped_incomplete`` (``None``) and ``last_fetch`` (see :meth:`last_fetch`).
+
+        Raises
+        ------
+        DataError
+            Nothing stored for that symbol (and source, interval); the message lists the
+            stored symbols, closest matches first.
+        """
+        meta = self._meta(symbol, interval)
+        if source is not None:
+            meta = meta[meta["source"] == source]
+        if meta.empty:
+            raise DataError(self._unknown(symbol, source, interval))
+        chosen = meta.iloc[0]
+        origin = str(chosen["source"])
+        sql = (
+            "SELECT ts, open, high, low, close, volume FROM bars "
+            "WHERE source = ? AND symbol = ? AND interval = ?"
+        )
+        params: list[Any] = [origin, symbol, interval]
+        if start is not None:
+            sql += " AND ts >= ?"
+            params.append(_py(_utc_naive(start)))
+        if end is not None:
+            sql += " AND ts <= ?"
+            params.append(_py(_utc_naive(end)))
+        rows = self._query(sql + " ORDER BY ts", params)
+        index = pd.DatetimeIndex(rows["ts"], name="date").as_unit("ns")
+        bars = pd.DataFrame(
+            {c: rows[c].to_numpy(dtype="float64") for c in _BAR_COLUMNS}, index=index
+        )
+        bars.attrs = {
+            "name": symbol,
+            "source": f"store:{symbol}",
+            "origin": origin,
+            "price_column": chosen["price_column"]
+            if isinstance(chosen["price_column"], str)
+            else "close",
+            "interval": interval,
+            "is_24_7": _meta_is_24_7(
+                {"rows": int(chosen["rows"]), "weekend_rows": int(chosen["weekend_rows"])}
+            ),
+            "dropped_incomplete": None,
+            "last_fetch": self.last_fetch(origin, symbol, interval),
+        }
+        return bars
+
+    def _unknown(self, symbol: str, source: str | None, interval: str) -> str:
+        stored = self.symbols()
+        names = sorted({s for _, s, _ in stored})
+        series = sorted(self._query("SELECT DISTINCT series_id FROM series")["series_id"])
+        what = f"no {interval} bars for {symbol!r}" + (f" from {source}" if source else "")
+        here = [f"{src}/{iv}" for src, s, iv in stored if s == symbol]
+        if here:
+            return f"store {self.path}: {what}; it holds {symbol!r} as {', '.join(here)}"
+        if not names:
+            return f"store {self.path}: {what}; the store holds no bars yet (run comove fetch or comove import)"
+        close = difflib.get_close_matches(symbol, names, n=len(names), cutoff=0.3)
+        close += [
+            n for n in names if n not in close and symbol.lower() in n.lower()
+        ]  # substrings too
+        ordered = close + [n for n in names if n not in close]
+        shown = ", ".join(ordered[:12]) + (", ..." if len(ordered) > 12 else "")
+        extra = f" (series: {', '.join(series[:5])})" if series and symbol in series else ""
+        return f"store {self.path}: {what}; stored symbols: {shown}{extra}"
+
+    def last_bar_time(self, source: str, symbol: str, interval: str = "1d") -> pd.Timestamp | None:
+        """Time of the last stored bar (its open time), or ``None`` when nothing is stored."""
+        rows = self._query(
+            "SELECT last_ts FROM bar_meta WHERE source = ? AND symbol = ? AND interval = ?",
+            [source, symbol, interval],
+        )
+        return None if rows.empty else pd.Timestamp(rows["last_ts"].iloc[0]).as_unit("ns")
+
+    def symbols(self) -> list[tuple[str, str, str]]:
+        """Every stored ``(source, symbol, interval)`` of bars, sorted."""
+        rows = self._query(
+            "SELECT source, symbol, interval FROM bar_meta ORDER BY symbol, source, interval"
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows.itertuples(index=False)]
+
+    # -- macro series -----------------------------------------------------------------
+
+    def write_series(
+        self,
+        series_id: str,
+        values: pd.Series,
+        *,
+        units: str,
+        source: str = "fred",
+        fetched_at: pd.Timestamp | None = None,
+    ) -> WriteReport:
+        """Upsert a macro series (one value per date) with its units, in one transaction.
+
+        Missing values (FRED's ``.``) are skipped. A changed value is kept and reported as
+        a revision (macro data are revised routinely, so it is logged at INFO).
+        """
+        self._require_writable()
+        now = _now()
+        fetched = now if fetched_at is None else _utc_naive(fetched_at)
+        where = f"{source} {series_id}"
+        try:
+            index = pd.DatetimeIndex(values.index)
+        except (TypeError, ValueError):
+            raise DataError(f"{where}: series needs dates as its index") from None
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        numbers = pd.to_numeric(pd.Series(values.to_numpy(), index=index), errors="coerce")
+        keep = numbers.notna().to_numpy() & ~np.asarray(index.isna(), dtype=bool)
+        numbers = numbers[keep].astype("float64")
+        dates = pd.DatetimeIndex(numbers.index).normalize()
+        if dates.duplicated().any():
+            raise DataError(f"{where}: date {dates[dates.duplicated()][0].date()} is duplicated")
+        if len(dates) and dates.max() > now + pd.Timedelta(days=1):
+            raise DataError(f"{where}: date {dates.max().date()} is in the future")
+        if not np.isfinite(numbers.to_numpy()).all():
+            raise DataError(f"{where}: a value is infinite")
+        numbers.index = dates
+        numbers = numbers.sort_index()
+        if numbers.empty:
+            return WriteReport(0, 0, 0)
+        with self._transaction() as con:
+            old = con.execute(
+                "SELECT date, value, units FROM series WHERE series_id = ? AND date >= ? AND date <= ?",
+                [series_id, numbers.index[0].date(), numbers.index[-1].date()],
+            ).df()
+            old_dates = pd.DatetimeIndex(pd.to_datetime(old["date"])).as_unit("ns")
+            stored = pd.Series(old["value"].to_numpy(dtype="float64"), index=old_dates)
+            present = numbers.index.isin(old_dates)
+            prior = stored.reindex(numbers.index[present]).to_numpy()
+            now_vals = numbers[present].to_numpy()
+            revised = _differs(prior, now_vals)
+            units_changed = (
+                bool((old["units"] != units).any()) if len(old) else False
+            )  # relabel all on a units change
+            changed = np.zeros(len(numbers), dtype=bool)
+            changed[np.flatnonzero(present)[revised]] = True
+            if units_changed:
+                changed |= present
+            write = numbers[~present | changed]
+            if len(write):
+                frame = pd.DataFrame(
+                    {
+                        "series_id": series_id,
+                        "date": write.index,
+                        "value": write.to_numpy(),
+                        "units": units,
+                        "source": source,
+                        "fetched_at": fetched,
+                    }
+                )
+                con.register("_comove_series", frame)
+                try:
+                    con.execute(
+                        "INSERT OR REPLACE INTO series "
+                        "SELECT series_id, CAST(date AS DATE), value, units, source, fetched_at "
+                        "FROM _comove_series"
+                    )
+                finally:
+                    con.unregister("_comove_series")
+            self._after_insert()
+        revisions = [
+            (pd.Timestamp(t), float(a), float(b))
+            for t, a, b in zip(
+                numbers.index[present][revised], prior[revised], now_vals[revised], strict=True
+            )
+        ]
+        if revisions:
+            log.info("%s: %d values revised", where, len(revisions))
+        inserted, updated = int((~present).sum()), int(changed.sum())
+        return WriteReport(inserted, updated, len(numbers) - inserted - updated, revisions, [])
+
+    def read_series(self, series_id: str, *, start: Any = None, end: Any = None) -> pd.Series:
+        """A stored macro series (index ``date``); ``attrs``: ``units``, ``source``, ``series_id``."""
+        sql = "SELECT date, value, units, source FROM series WHERE series_id = ?"
+        params: list[Any] = [series_id]
+        if start is not None:
+            sql += " AND date >= ?"
+            params.append(_utc_naive(start).date())
+        if end is not None:
+            sql += " AND date <= ?"
+            params.append(_utc_naive(end).date())
+        rows = self._query(sql + " ORDER BY date", params)
+        if rows.empty:
+            known = self._query("SELECT 1 FROM series WHERE series_id = ? LIMIT 1", [series_id])
+            if known.empty:
+                ids = sorted(self._query("SELECT DISTINCT series_id FROM series")["series_id"])
+                close = difflib.get_close_matches(series_id, ids, n=max(len(ids), 1), cutoff=0.3)
+                ordered = close + [i for i in ids if i not in close]
+                listed = ", ".join(ordered[:12]) if ordered else "none"
+                raise DataError(
+                    f"store {self.path}: no series {series_id!r}; stored series: {listed}"
+                )
+        index = pd.DatetimeIndex(pd.to_datetime(rows["date"]), name="date").as_unit("ns")
+        out = pd.Series(rows["value"].to_numpy(dtype="float64"), index=index, name=series_id)
+        meta = self._query(
+            "SELECT units, source FROM series WHERE series_id = ? ORDER BY date DESC LIMIT 1",
+            [series_id],
+        )
+        out.attrs = {
+            "series_id": series_id,
+            "units": str(meta["units"].iloc[0]),
+            "source": str(meta["source"].iloc[0]),
+        }
+        return out
+
+    # -- fetch history ----------------------------------------------------------------
+
+    def record_fetch(
+        self,
+        source: str,
+        symbol: str,
+        interval: str,
+        *,
+        ok: bool,
+        message: str = "",
+        at: pd.Timestamp | None = None,
+    ) -> None:
+        """Remember the outcome of a fetch (the last one per source/symbol/interval)."""
+        when = _now() if at is None else _utc_naive(at)
+        with self._transaction() as con:
+            con.execute(
+                """
+                INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source, symbol, interval) DO UPDATE SET
+                    attempted_at = excluded.attempted_at, ok = excluded.ok, message = excluded.message,
+                    last_ok_at = CASE WHEN excluded.ok THEN excluded.attempted_at ELSE fetches.last_ok_at END
+                """,
+                [source, symbol, interval, _py(when), ok, message, _py(when) if ok else None],
+            )
+
+    def last_fetch(self, source: str, symbol: str, interval: str = "1d") -> dict[str, Any] | None:
+        """``{"at", "ok", "message", "last_ok_at"}`` of the last fetch, or ``None``."""
+        rows = self._query(
+            "SELECT attempted_at, ok, message, last_ok_at FROM fetches "
+            "WHERE source = ? AND symbol = ? AND interval = ?",
+            [source, symbol, interval],
+        )
+        if rows.empty:
+            return None
+        row = rows.iloc[0]
+        last_ok = row["last_ok_at"]
+        return {
+            "at": pd.Timestamp(row["attempted_at"]),
+            "ok": bool(row["ok"]),
+            "message": str(row["message"]),
+            "last_ok_at": None if pd.isna(last_ok) else pd.Timestamp(last_ok),
+        }
+
+    # -- overview ---------------------------------------------------------------------
+
+    def info(self) -> pd.DataFrame:
+        """One row per stored (kind, source, symbol, interval).
+
+        Columns: ``kind`` (``bars``/``series``), ``source``, ``symbol``, ``interval``,
+        ``first``, ``last``, ``rows``, ``last_fetch``, ``last_fetch_ok``, ``staleness``
+        (now minus the last bar time).
+        """
+        frame = self._query(
+            """
+            SELECT 'bars' AS kind, m.source, m.symbol, m.interval, m.first_ts AS first,
+                   m.last_ts AS last, m.rows, f.attempted_at AS last_fetch, f.ok AS last_fetch_ok
+            FROM bar_meta m LEFT JOIN fetches f
+              ON f.source = m.source AND f.symbol = m.symbol AND f.interval = m.interval
+            UNION ALL
+            SELECT 'series', s.source, s.series_id, '1d', s.first, s.last, s.rows,
+                   f.attempted_at, f.ok
+            FROM (SELECT series_id, any_value(source) AS source,
+                         CAST(min(date) AS TIMESTAMP) AS first,
+                         CAST(max(date) AS TIMESTAMP) AS last, count(*) AS rows
+                  FROM series GROUP BY series_id) s
+            LEFT JOIN fetches f
+              ON f.source = s.source AND f.symbol = s.series_id AND f.interval = '1d'
+            ORDER BY 1, 3, 2, 4
+            """
+        )
+        for column in ("first", "last", "last_fetch"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        frame["rows"] = frame["rows"].astype("int64")
+        frame["last_fetch_ok"] = [None if pd.isna(v) else bool(v) for v in frame["last_fetch_ok"]]
+        frame["staleness"] = _now() - frame["last"]
+        return frame.reset_index(drop=True)
+
+
+def _meta_is_24_7(meta: dict[str, Any]) -> bool:
+    """Same rule as :func:`comove.data.bars._is_24_7`, on the whole stored series."""
+    rows = int(meta["rows"])
+    return rows > 0 and int(meta["weekend_rows"]) / rows > 0.1

@@ -1,0 +1,1 @@
+"""Provider tests: a local fake server, never the network."""
