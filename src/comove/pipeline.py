@@ -26,6 +26,14 @@ from comove.config import Settings, load_settings
 from comove.data.bars import PriceChoice, drop_unfinished_bar, read_bars
 from comove.data.calendar import AlignMode
 from comove.errors import ConfigError, DataError, DataWarning, ProviderError
+from comove.signals.evaluate import (
+    BacktestResult,
+    ClaimsCheck,
+    backtest,
+    correlation_claims,
+    event_study,
+)
+from comove.signals.rules import SignalResult
 
 if TYPE_CHECKING:
     from comove.data.store import Store
@@ -190,6 +198,10 @@ class Analysis:
     reading: Reading
     macro: pd.DataFrame
     breadth: pd.DataFrame
+    signals: SignalResult
+    backtest: BacktestResult
+    event_study: pd.DataFrame
+    claims: ClaimsCheck
 
     @property
     def meta(self) -> dict[str, object]:
@@ -211,11 +223,15 @@ def build_analysis(
     shift_within: int = 3,
     macro: Mapping[str, pd.Series] | None = None,
     large_caps: pd.DataFrame | None = None,
+    cost_bps: float = 10.0,
+    n_boot: int = 1000,
 ) -> Analysis:
     """Run the whole analysis of a pair: the table plus the statistics around it.
 
     ``macro`` (FRED series by id, with units) and ``large_caps`` (S&P 500 bars) feed the
-    liquidity score and breadth; see :func:`comove.analyze`.
+    liquidity score and breadth; see :func:`comove.analyze`. The signals' evaluation
+    (backtest with ``cost_bps`` per unit of turnover, event study with ``n_boot`` bootstrap
+    replicates, the correlation claims check) runs over the whole aligned history.
     """
     frames = analysis_frames(
         crypto, equity, windows, calendar=calendar, mode=mode,
@@ -223,6 +239,7 @@ def build_analysis(
         macro=macro, large_caps=large_caps,
     )  # fmt: skip
     table = frames.table
+    full = frames.full_table
     used = table.attrs["windows"]
     x, y = table["crypto_ret"], table["equity_ret"]
     main = used[len(used) // 2]
@@ -257,4 +274,8 @@ def build_analysis(
         reading=latest_reading(table),
         macro=frames.macro,
         breadth=frames.breadth,
+        signals=frames.signals,
+        backtest=backtest(full, frames.signals, cost_bps=cost_bps),
+        event_study=event_study(full, frames.signals, n_boot=n_boot),
+        claims=correlation_claims(full, crypto_only_moves=frames.signals.crypto_only_moves),
     )

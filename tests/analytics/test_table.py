@@ -18,6 +18,7 @@ CONTRACT_60 = [
     "macd_equity", "macd_signal_equity", "macd_hist_equity",
     "relvol_crypto", "relvol_equity",
     "liquidity_score", "breadth",
+    "signal_synchronized_breakout", "signal_risk_off_alignment", "signal_decoupling", "stance",
 ]  # fmt: skip
 
 

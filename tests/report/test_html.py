@@ -192,6 +192,7 @@ def test_notes_and_data_warnings_appear_escaped(tmp_path: Path) -> None:
 
 def test_shift_table_newest_first_and_capped(analysis: Analysis, page: str) -> None:
     section = page[page.index('id="shifts"') :]
+    section = section[: section.index("</section>")]
     dates = re.findall(r'<td class="num">(\d{4}-\d{2}-\d{2})</td>', section)
     expected = [
         pd.Timestamp(d).strftime("%Y-%m-%d") for d in analysis.shifts["date"].iloc[::-1][:15]
@@ -222,9 +223,12 @@ def test_injected_name_cannot_break_out(tmp_path: Path) -> None:
     text = write_report(analysis, tmp_path / "r.html").read_text(encoding="utf-8")
     assert EVIL not in text
     assert "<script>alert(1)" not in text
-    # One script for plotly.js and one per chart; nothing else opens or closes a script.
-    assert len(re.findall(r"<script\b", text, re.IGNORECASE)) == 1 + len(KEYS)
-    assert len(re.findall(r"</script", text, re.IGNORECASE)) == 1 + len(KEYS)
+    # One script for plotly.js and one per chart (the fixed charts and any signal/macro
+    # panels); nothing else opens or closes a script.
+    figures = len(re.findall(r'<div id="(?:chart|panel)-', text))
+    assert figures >= len(KEYS)
+    assert len(re.findall(r"<script\b", text, re.IGNORECASE)) == 1 + figures
+    assert len(re.findall(r"</script", text, re.IGNORECASE)) == 1 + figures
     assert htmllib.escape(EVIL, quote=False) in text  # shown, as text, in the headings
     assert "\\u003cscript\\u003ealert(1)" in text  # and escaped inside plotly's JSON
 

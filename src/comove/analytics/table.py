@@ -14,8 +14,12 @@ from comove.analytics.momentum import macd, relative_volume, rsi
 from comove.analytics.returns import log_returns, rebase
 from comove.data.calendar import AlignMode, align
 from comove.errors import DataError
+from comove.signals.rules import SignalResult, evaluate_signals
 
 DEFAULT_WINDOWS = (30, 60, 90)
+SIGNAL_COLUMNS = (
+    "signal_synchronized_breakout", "signal_risk_off_alignment", "signal_decoupling", "stance",
+)  # fmt: skip
 MIN_WINDOW = 3
 
 
@@ -32,6 +36,7 @@ def table_columns(windows: Sequence[int]) -> list[str]:
         "macd_equity", "macd_signal_equity", "macd_hist_equity",
         "relvol_crypto", "relvol_equity",
         "liquidity_score", "breadth",
+        *SIGNAL_COLUMNS,
     ]  # fmt: skip
     return columns
 
@@ -90,11 +95,15 @@ class AnalysisFrames:
 
     ``macro`` and ``breadth`` cover the same rows as ``table`` (see
     :func:`comove.analytics.macro.macro_frame` and :func:`~comove.analytics.macro.breadth_frame`).
+    ``signals`` and ``full_table`` cover the whole aligned history, before ``since``/``until``
+    cut the rows shown: signals warm up on all the data, and evaluations use all of it.
     """
 
     table: pd.DataFrame
     macro: pd.DataFrame
     breadth: pd.DataFrame
+    signals: SignalResult
+    full_table: pd.DataFrame
 
 
 def analyze(
@@ -210,12 +219,18 @@ def analysis_frames(
         notes.append("no S&P 500 data: breadth left empty")
     columns["liquidity_score"] = macro_table["liquidity_score"]
     columns["breadth"] = breadth_table["breadth"]
-    table = pd.DataFrame(columns, index=sessions)
+    full = pd.DataFrame(columns, index=sessions)
+    signals = evaluate_signals(full)
+    full = full.join(signals.columns)
+    full = full.assign(
+        crypto_norm=rebase(full["crypto_close"]), equity_norm=rebase(full["equity_close"])
+    )[table_columns(windows)].astype("float64")
+    full.index.name = "date"
     start = pd.Timestamp(since) if since is not None else None
     end = pd.Timestamp(until) if until is not None else None
     if start is not None and end is not None and start > end:
         raise DataError(f"--since {start.date()} is after --until {end.date()}")
-    table = table.loc[start:end]
+    table = full.loc[start:end]
     if table.empty:
         raise DataError(
             f"no aligned sessions between {start.date() if start else 'the start'} and "
@@ -224,8 +239,7 @@ def analysis_frames(
         )
     table = table.assign(
         crypto_norm=rebase(table["crypto_close"]), equity_norm=rebase(table["equity_close"])
-    )[table_columns(windows)].astype("float64")
-    table.index.name = "date"
+    )
     table.attrs = {
         "mode": aligned.attrs["mode"],
         "calendar": calendar,
@@ -237,4 +251,7 @@ def analysis_frames(
         "synthetic": bool(crypto.attrs.get("synthetic") or equity.attrs.get("synthetic")),
         "notes": notes,
     }
-    return AnalysisFrames(table, macro_table.loc[table.index], breadth_table.loc[table.index])
+    full.attrs = dict(table.attrs)
+    return AnalysisFrames(
+        table, macro_table.loc[table.index], breadth_table.loc[table.index], signals, full
+    )

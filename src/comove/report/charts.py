@@ -7,6 +7,7 @@ looks. :func:`build_figures` returns the figures in the order the report shows t
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from comove.pipeline import Analysis
+
+if TYPE_CHECKING:
+    from comove.signals.evaluate import BacktestResult
+    from comove.signals.rules import SignalResult
 
 # Shaded where even the lower confidence bound of the middle window clears this level.
 STRONG_LEVEL = 0.5
@@ -502,3 +507,196 @@ FIGURES: dict[str, Callable[[Analysis], go.Figure]] = {
 def build_figures(analysis: Analysis) -> dict[str, go.Figure]:
     """Build the report's figures, keyed and ordered as :data:`FIGURES`."""
     return {key: build(analysis) for key, build in FIGURES.items()}
+
+
+# --- Signals, evaluation, macro: drawn only when the analysis carries them -------------------
+
+SIGNAL_ROWS = (
+    ("signal_decoupling", "Decoupling"),
+    ("signal_risk_off_alignment", "Risk-off alignment"),
+    ("signal_synchronized_breakout", "Synchronized breakout"),
+)
+OFF_COLOR = "#d0d7de"
+ON_COLOR = "#2f6db5"
+STANCE_COLOR = "#1b9e77"
+CONTRIB_COLORS = ("#2f6db5", "#1b9e77", "#c2185b", "#8c6d31", "#636363", "#e07b24", "#6d4bd8")
+
+
+def signal_timeline_figure(signals: SignalResult) -> go.Figure:
+    """Each signal's state per session (on / off; blank where it cannot be confirmed) and the stance."""
+    columns = signals.columns
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.55, 0.45]
+    )
+    z = np.vstack([columns[c].to_numpy(dtype="float64") for c, _ in SIGNAL_ROWS])
+    words = np.where(np.isnan(z), "cannot be confirmed", np.where(z == 1.0, "on", "off"))
+    fig.add_trace(
+        go.Heatmap(
+            x=columns.index,
+            y=[label for _, label in SIGNAL_ROWS],
+            z=z,
+            text=words,
+            zmin=0.0,
+            zmax=1.0,
+            colorscale=[[0.0, OFF_COLOR], [0.5, OFF_COLOR], [0.5, ON_COLOR], [1.0, ON_COLOR]],
+            showscale=False,
+            name="Signal state",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=columns.index,
+            y=columns["stance"],
+            name="Stance (ETH exposure)",
+            mode="lines",
+            line={"color": STANCE_COLOR, "width": 1.8, "shape": "hv"},
+            hovertemplate="exposure %{y:.1f}<extra></extra>",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_yaxes(
+        title_text="Exposure",
+        range=[-0.1, 1.1],
+        tickvals=[0.0, 0.5, 1.0],
+        ticktext=["reduce", "neutral", "bullish"],
+        row=2,
+        col=1,
+    )
+    return _style(fig, "Signal states and stance over time", height=DOUBLE_HEIGHT)
+
+
+def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> go.Figure:
+    """Growth of 1 for the stance overlay and for buy-and-hold, on a log scale."""
+    fig = go.Figure()
+    for column, name, color in (
+        ("strategy", "Stance overlay", STANCE_COLOR),
+        ("buy_and_hold", f"Buy-and-hold {crypto}", CRYPTO_COLOR),
+        ("always_neutral", "Constant 0.5 exposure", REFERENCE_COLOR),
+    ):
+        if column in result.equity:
+            fig.add_trace(
+                go.Scatter(
+                    x=result.equity.index,
+                    y=result.equity[column],
+                    name=name,
+                    mode="lines",
+                    line={"color": color, "width": 1.6},
+                    hovertemplate="%{y:.2f}",
+                )
+            )
+    _hline(fig, 1.0, dash="dot")
+    fig.update_yaxes(type="log")
+    return _style(
+        fig,
+        f"Equity curve: stance overlay vs buy-and-hold {crypto} "
+        f"(cost {result.cost_bps:g} bps per unit of turnover)",
+        yaxis_title="Growth of 1 (log scale)",
+    )
+
+
+def liquidity_figure(macro: pd.DataFrame) -> go.Figure:
+    """Each input's contribution to the liquidity score (stacked bars) and the score itself."""
+    fig = go.Figure()
+    contributions = [c for c in macro.columns if str(c).startswith("contrib_")]
+    parts = macro[contributions].astype("float64")
+    if contributions and "liquidity_score" in macro:
+        # A score that is the mean of the available inputs: draw each input's share of it
+        # (value / inputs available that session) so the bars stack exactly to the score.
+        count = parts.notna().sum(axis=1)
+        shares = parts.div(count.where(count > 0), axis=0)
+        score = macro["liquidity_score"].astype("float64")
+        known = score.notna() & (count > 0)
+        if known.any() and np.allclose(shares[known].sum(axis=1), score[known], atol=1e-9):
+            parts = shares
+    for i, column in enumerate(contributions):
+        fig.add_trace(
+            go.Bar(
+                x=macro.index,
+                y=parts[column],
+                name=str(column).removeprefix("contrib_").replace("_", " "),
+                marker={"color": CONTRIB_COLORS[i % len(CONTRIB_COLORS)], "line": {"width": 0}},
+                hovertemplate="%{y:+.2f}",
+            )
+        )
+    if "liquidity_score" in macro:
+        fig.add_trace(
+            go.Scatter(
+                x=macro.index,
+                y=macro["liquidity_score"],
+                name="Liquidity score",
+                mode="lines",
+                line={"color": "#000000", "width": 1.6},
+                hovertemplate="%{y:+.2f}",
+            )
+        )
+    _hline(fig, 0.0)
+    fig.update_layout(barmode="relative", bargap=0.0)
+    return _style(
+        fig, "Macro liquidity: score and each input's contribution", yaxis_title="Contribution"
+    )
+
+
+def breadth_figure(table: pd.DataFrame, signals: SignalResult | None = None) -> go.Figure:
+    """Small-cap breadth (Russell 2000 relative to the S&P 500) and its recent change."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.add_trace(
+        go.Scatter(
+            x=table.index,
+            y=table["breadth"],
+            name="Breadth",
+            mode="lines",
+            line={"color": EQUITY_COLOR, "width": 1.6},
+            hovertemplate="%{y:.3f}",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(title_text="Breadth", row=1, col=1)
+    change_column = "risk_off_alignment.breadth_falling"
+    if signals is not None and change_column in signals.values:
+        change = signals.values[change_column]
+        lookback = signals.config.breadth_lookback
+        fig.add_trace(
+            go.Bar(
+                x=change.index,
+                y=change,
+                name=f"{lookback}-session change",
+                marker={"color": np.where(change.to_numpy() >= 0, UP_COLOR, DOWN_COLOR)},
+                hovertemplate="%{y:+.3f}",
+            ),
+            row=2,
+            col=1,
+        )
+        fig.update_yaxes(title_text=f"{lookback}-session change", row=2, col=1)
+        fig.update_layout(bargap=0.0)
+    return _style(fig, "Small-cap breadth (Russell 2000 / S&P 500)", height=DOUBLE_HEIGHT)
+
+
+def build_signal_figures(
+    analysis: Analysis,
+    *,
+    signals: SignalResult | None = None,
+    backtest: BacktestResult | None = None,
+    macro: pd.DataFrame | None = None,
+) -> dict[str, go.Figure]:
+    """The figures of the signal, evaluation, macro and breadth sections that have data."""
+    crypto, _ = _names(analysis)
+    figures: dict[str, go.Figure] = {}
+    if signals is not None and len(signals.columns):
+        figures["signal_timeline"] = signal_timeline_figure(signals)
+    if backtest is not None and len(backtest.equity):
+        figures["equity_curve"] = equity_curve_figure(backtest, crypto)
+    if macro is not None:
+        drawn = [
+            c for c in macro.columns if c == "liquidity_score" or str(c).startswith("contrib_")
+        ]
+        if drawn and macro[drawn].notna().any().any():
+            figures["liquidity"] = liquidity_figure(macro)
+    table = analysis.table
+    if "breadth" in table and table["breadth"].notna().any():
+        figures["breadth"] = breadth_figure(table, signals)
+    return figures

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.io as pio
@@ -26,10 +26,18 @@ import comove
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
 from comove.pipeline import Analysis
-from comove.report.charts import build_figures
+from comove.report.charts import build_figures, build_signal_figures
+
+if TYPE_CHECKING:
+    from comove.signals.evaluate import BacktestResult, ClaimsCheck
+    from comove.signals.rules import SignalResult
 
 TEMPLATE = "report.html"
 SHIFT_ROWS = 15
+HISTORY_ROWS = 20
+EPISODE_ROWS = 40
+MARK_CLASSES = {"pass": "yes", "fail": "no", "unknown": "unknown"}
+STATE_CLASSES = {"on": "yes", "bullish": "yes", "reduce": "warning", "unknown": "unknown"}
 PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
 MODE_SENTENCES = {
     "daily": (
@@ -82,7 +90,7 @@ def _sessions(n: int) -> str:
     return f"{n} session{'' if abs(n) == 1 else 's'}"
 
 
-def _figure_html(key: str, figure: Any) -> Markup:
+def _figure_html(key: str, figure: Any, prefix: str = "chart") -> Markup:
     """A figure's div and script, with ``</`` escaped inside the script so nothing breaks out.
 
     The page shows the figure's title as a heading (it wraps on a phone, where a plotly title
@@ -95,7 +103,7 @@ def _figure_html(key: str, figure: Any) -> Markup:
         shown,
         full_html=False,
         include_plotlyjs=False,
-        div_id=f"chart-{key}",
+        div_id=f"{prefix}-{key}",
         config=PLOTLY_CONFIG,
     )
 
@@ -198,8 +206,222 @@ def _shift_rows(analysis: Analysis) -> list[dict[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class Extras:
+    """The optional parts of the report: signals, their evaluation, the macro inputs."""
+
+    signals: SignalResult | None = None
+    backtest: BacktestResult | None = None
+    event_study: pd.DataFrame | None = None
+    claims: ClaimsCheck | None = None
+    macro: pd.DataFrame | None = None
+
+
+def _extras(analysis: Analysis, given: Extras) -> Extras:
+    """What was passed in, else what the analysis carries (fields it may not have yet)."""
+    return Extras(
+        **{
+            name: value if value is not None else getattr(analysis, name, None)
+            for name, value in vars(given).items()
+        }
+    )
+
+
+def _value(value: float) -> str:
+    if math.isnan(value):
+        return "no data"
+    return f"{value:+.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _pct(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:+.1%}"
+
+
+def _maybe_day(value: object) -> str:
+    return "—" if value is None else _day(value)
+
+
+def _signal_context(extras: Extras) -> dict[str, Any]:
+    signals = extras.signals
+    if signals is None or signals.columns.empty:
+        return {"signal_checks": [], "signal_history": [], "signals_present": False}
+    checks = [
+        {
+            "name": check.name,
+            "label": check.label,
+            "state": check.state,
+            "state_class": STATE_CLASSES.get(check.state, "no"),
+            "summary": check.summary,
+            "conditions": [
+                {
+                    "label": c.label,
+                    "required": c.required,
+                    "value": _value(c.value),
+                    "threshold": c.threshold_text,
+                    "mark": c.mark,
+                    "status": c.status,
+                    "status_class": MARK_CLASSES[c.status],
+                    "since": _maybe_day(c.since),
+                }
+                for c in check.conditions
+            ],
+        }
+        for check in signals.checklist()
+    ]
+    history = signals.history.iloc[::-1].head(HISTORY_ROWS)
+    return {
+        "signals_present": True,
+        "signal_checks": checks,
+        "signal_history": [
+            {
+                "date": _day(row["date"]),
+                "signal": str(row["signal"]).replace("_", " "),
+                "from": str(row["from"]),
+                "to": str(row["to"]),
+            }
+            for _, row in history.iterrows()
+        ],
+        "history_limit": HISTORY_ROWS,
+        "min_duration": _sessions(signals.config.min_duration),
+    }
+
+
+def _evaluation_context(extras: Extras) -> dict[str, Any]:
+    context: dict[str, Any] = {"event_rows": [], "metric_rows": [], "backtest_present": False}
+    if extras.event_study is not None and not extras.event_study.empty:
+        context["event_rows"] = [
+            {
+                "signal": str(row["signal"]).replace("_", " "),
+                "horizon": _sessions(int(row["horizon"])),
+                "events": str(int(row["events"])),
+                "independent": str(int(row["independent_events"])),
+                "after": _pct(float(row["mean_after"])),
+                "interval": f"[{_pct(float(row['ci_low']))}, {_pct(float(row['ci_high']))}]",
+                "all": _pct(float(row["mean_all"])),
+                "excess": _pct(float(row["excess"])),
+                "excess_interval": (
+                    f"[{_pct(float(row['excess_ci_low']))}, {_pct(float(row['excess_ci_high']))}]"
+                ),
+                "evidence": str(row["evidence"]),
+                "weak": "weak evidence" in str(row["evidence"])
+                or "includes zero" in str(row["evidence"]),
+            }
+            for _, row in extras.event_study.iterrows()
+        ]
+    result = extras.backtest
+    if result is not None and result.start is not None:
+        names = {
+            "strategy": "Stance overlay",
+            "buy_and_hold": "Buy-and-hold",
+            "always_neutral": "Constant 0.5 exposure",
+        }
+        context.update(
+            backtest_present=True,
+            backtest_start=_day(result.start),
+            backtest_end=_day(result.end),
+            cost_bps=f"{result.cost_bps:g}",
+            backtest_notes=list(result.notes),
+            metric_rows=[
+                {
+                    "name": names.get(str(name), str(name)),
+                    "total": _pct(float(row["total_return"])),
+                    "cagr": _pct(float(row["cagr"])),
+                    "volatility": _pct(float(row["volatility"])).lstrip("+"),
+                    "sharpe": _fmt(float(row["sharpe"]), ".2f"),
+                    "drawdown": _pct(float(row["max_drawdown"])),
+                    "turnover": _fmt(float(row["turnover_per_year"]), ".1f"),
+                    "in_market": _fmt(float(row["time_in_market"]) * 100, ".0f") + "%",
+                }
+                for name, row in result.metrics.iterrows()
+            ],
+        )
+    return context
+
+
+def _claims_context(extras: Extras) -> dict[str, Any]:
+    claims = extras.claims
+    if claims is None:
+        return {"claims_present": False}
+    liquidity = "above_liquidity_positive" in claims.summary
+    rows = []
+    for _, row in claims.summary.iterrows():
+        item = {
+            "window": _sessions(int(row["window"])),
+            "sessions": str(int(row["sessions"])),
+            "above": str(int(row["sessions_above"])),
+            "share": _fmt(float(row["share_above"]) * 100, ".0f") + "%",
+            "episodes": str(int(row["episodes"])),
+        }
+        if liquidity:
+            item["positive"] = str(int(row["above_liquidity_positive"]))
+            item["negative"] = str(int(row["above_liquidity_negative"]))
+        rows.append(item)
+    episodes = claims.episodes.sort_values("start", ascending=False).head(EPISODE_ROWS)
+    return {
+        "claims_present": True,
+        "claims_level": f"{claims.level:g}",
+        "claims_words": list(claims.words),
+        "claims_rows": rows,
+        "claims_liquidity": liquidity,
+        "claims_episodes": [
+            {
+                "window": _sessions(int(row["window"])),
+                "start": _day(row["start"]),
+                "end": _day(row["end"]),
+                "sessions": str(int(row["sessions"])),
+                "above": str(int(row["sessions_above"])),
+                "peak": _fmt(float(row["peak"])),
+                "liquidity": _fmt(float(row["liquidity_mean"])),
+            }
+            for _, row in episodes.iterrows()
+        ],
+        "episode_limit": EPISODE_ROWS,
+    }
+
+
+PANEL_CAPTIONS = {
+    "signal_timeline": (
+        "Top: each signal on (blue) or off (grey) per session; blank where a required "
+        "condition lacks data, so the signal cannot be confirmed. Bottom: the stance as ETH "
+        "exposure (1 bullish, 0.5 neutral, 0 reduce)."
+    ),
+    "equity_curve": (
+        "Growth of 1 from the first session with a stance: exposure decided at each close and "
+        "held from the next session, costs charged on every change of exposure."
+    ),
+    "liquidity": (
+        "Each macro input's contribution to the liquidity score (bars, stacked to the score; "
+        "when the score averages its inputs, each bar is the input's standardised value over "
+        "the number of inputs available that session) and the score (line); above zero, "
+        "liquidity is supportive. Inputs count only from the session after they were published."
+    ),
+    "breadth": (
+        "Russell 2000 relative to the S&P 500 (rising: small caps lead) and its change over "
+        "the risk-off signal's look-back; a negative change is the 'breadth falling' condition."
+    ),
+}
+
+
+def _panels(analysis: Analysis, extras: Extras) -> dict[str, Chart]:
+    figures = build_signal_figures(
+        analysis, signals=extras.signals, backtest=extras.backtest, macro=extras.macro
+    )
+    return {
+        key: Chart(
+            key=key,
+            title=str(figure.layout.title.text or key.replace("_", " ").capitalize()),
+            caption=PANEL_CAPTIONS.get(key, ""),
+            html=_figure_html(key, figure, prefix="panel"),
+        )
+        for key, figure in figures.items()
+    }
+
+
 def _context(
-    analysis: Analysis, data_warnings: Sequence[str], generated_at: datetime
+    analysis: Analysis,
+    data_warnings: Sequence[str],
+    generated_at: datetime,
+    extras: Extras | None = None,
 ) -> dict[str, Any]:
     meta = analysis.meta
     crypto = str(meta.get("crypto_name", "crypto"))
@@ -218,6 +440,7 @@ def _context(
         for key, figure in figures.items()
     ]
     notes = meta.get("notes") or []
+    extras_ = _extras(analysis, extras or Extras())
     return {
         "crypto": crypto,
         "equity": equity,
@@ -262,6 +485,10 @@ def _context(
         "shift_limit": SHIFT_ROWS,
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         "version": comove.__version__,
+        "panels": _panels(analysis, extras_),
+        **_signal_context(extras_),
+        **_evaluation_context(extras_),
+        **_claims_context(extras_),
     }
 
 
@@ -270,11 +497,17 @@ def render_report(
     *,
     data_warnings: Sequence[str] = (),
     generated_at: datetime | None = None,
+    signals: SignalResult | None = None,
+    backtest: BacktestResult | None = None,
+    event_study: pd.DataFrame | None = None,
+    claims: ClaimsCheck | None = None,
+    macro: pd.DataFrame | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     when = generated_at if generated_at is not None else datetime.now(UTC)
     template = _environment().get_template(TEMPLATE)
-    return template.render(**_context(analysis, data_warnings, when))
+    extras = Extras(signals, backtest, event_study, claims, macro)
+    return template.render(**_context(analysis, data_warnings, when, extras))
 
 
 def write_report(
@@ -283,6 +516,11 @@ def write_report(
     *,
     data_warnings: Sequence[str] = (),
     generated_at: datetime | None = None,
+    signals: SignalResult | None = None,
+    backtest: BacktestResult | None = None,
+    event_study: pd.DataFrame | None = None,
+    claims: ClaimsCheck | None = None,
+    macro: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained HTML report of ``analysis`` to ``path``.
 
@@ -296,6 +534,11 @@ def write_report(
         Messages about the input (e.g. :class:`comove.DataWarning` texts) shown on the page.
     generated_at
         Time stamp for the footer; now (UTC) by default.
+    signals, backtest, event_study, claims, macro
+        The optional sections (signal checklist and timeline, evaluation, claims check,
+        macro liquidity); each defaults to the same-named field of ``analysis`` when it has
+        one. A section without data is left out. A ``breadth`` column in the table adds the
+        breadth panel.
 
     Returns
     -------
@@ -315,6 +558,15 @@ def write_report(
         )
     if target.is_dir():
         raise ConfigError(f"report path {target} is a folder; give a file name such as report.html")
-    html = render_report(analysis, data_warnings=data_warnings, generated_at=generated_at)
+    html = render_report(
+        analysis,
+        data_warnings=data_warnings,
+        generated_at=generated_at,
+        signals=signals,
+        backtest=backtest,
+        event_study=event_study,
+        claims=claims,
+        macro=macro,
+    )
     write_text_atomic(target, html)
     return target.resolve()

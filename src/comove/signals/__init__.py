@@ -1,0 +1,1 @@
+"""Signals: named conditions → checklist → state (rules), and what they were worth (evaluate)."""
