@@ -131,6 +131,10 @@ LambdaOpt = Annotated[
 ]
 
 
+_SIGNAL_WORDS = {1.0: "on", 0.0: "off"}
+_STANCE_WORDS = {1.0: "bullish (1.0)", 0.5: "neutral (0.5)", 0.0: "reduce (0.0)"}
+
+
 @dataclass(frozen=True)
 class PairOptions:
     """The pair options as given on the command line."""
@@ -262,5 +266,13 @@ def summary_lines(analysis: Analysis) -> list[str]:
     lines.append(
         f"  lead-lag: strongest at lag {best.best_lag:+d} (r {best.corr:+.3f}, adjusted p {best.p_adjusted:.3g})"
     )
+    last = analysis.table.iloc[-1]
+    states = ", ".join(
+        f"{name.removeprefix('signal_')} {_SIGNAL_WORDS.get(float(last[name]), 'unknown')}"
+        for name in analysis.table.columns
+        if name.startswith("signal_")
+    )
+    stance = _STANCE_WORDS.get(float(last["stance"]), "unknown (warming up)")
+    lines.append(f"  signals: {states}; stance for ETH exposure: {stance}")
     lines.extend(f"  note: {note}" for note in meta.get("notes", []))  # type: ignore[attr-defined]
     return lines
