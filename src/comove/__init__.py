@@ -18,6 +18,7 @@ _EXPORTS = {
     "DataError": "comove.errors",
     "DataWarning": "comove.errors",
     "ProviderError": "comove.errors",
+    "RollingCorrelation": "comove.analytics.kernels",
     "align": "comove.data.calendar",
     "analyze": "comove.analytics.table",
     "build_analysis": "comove.pipeline",
@@ -29,6 +30,7 @@ _EXPORTS = {
     "lead_lag": "comove.analytics.correlation",
     "log_returns": "comove.analytics.returns",
     "macd": "comove.analytics.momentum",
+    "panel_corr_beta": "comove.analytics.kernels",
     "read_bars": "comove.data.bars",
     "rebase": "comove.analytics.returns",
     "relative_volume": "comove.analytics.momentum",
@@ -47,6 +49,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "ProviderError",
+    "RollingCorrelation",
     "align",
     "analyze",
     "build_analysis",
@@ -58,6 +61,7 @@ __all__ = [
     "lead_lag",
     "log_returns",
     "macd",
+    "panel_corr_beta",
     "read_bars",
     "rebase",
     "relative_volume",
@@ -79,6 +83,7 @@ if TYPE_CHECKING:
         rolling_corr,
         rolling_spearman,
     )
+    from comove.analytics.kernels import RollingCorrelation, panel_corr_beta
     from comove.analytics.momentum import ema, macd, relative_volume, rsi, sma
     from comove.analytics.returns import log_returns, rebase
     from comove.analytics.table import analyze

@@ -5,6 +5,10 @@ seeded with the simple mean of its first ``n`` values, Wilder's RSI averages are
 with the simple mean of the first ``n`` changes, and MACD's signal line is an EMA of the
 MACD line seeded the same way. So figures match what traders see on their charts from the
 first defined bar, including MACD's warm-up.
+
+Long series (from :data:`comove.analytics.kernels.MOMENTUM_MIN_SIZE` bars, with numba
+installed) run the EMA and RSI recursions as compiled loops, about as fast as TA-Lib;
+shorter ones use ``scipy.signal.lfilter`` and never load numba.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from comove.analytics.kernels import macd_line, seeded_ema, wilder_rsi
 from comove.errors import DataError
 
 
@@ -38,23 +43,44 @@ def sma(close: pd.Series, period: int) -> pd.Series:
     return pd.Series(out, index=close.index, name=close.name)
 
 
-def _seeded_smoothing(close: pd.Series, period: int, decay: float) -> pd.Series:
-    # Leading NaNs (e.g. a MACD line still warming up) are skipped, not treated as values.
-    valid = close.dropna()
-    out = pd.Series(np.nan, index=close.index, name=close.name, dtype="float64")
+def _smooth_values(values: np.ndarray, period: int, decay: float) -> np.ndarray:
+    """Seeded smoothing of a float array; NaNs are skipped, not treated as values.
+
+    The first ``period`` non-missing values give the seed (their simple mean), placed on
+    the last of them; earlier positions and missing values are NaN.
+    """
+    out = np.full(len(values), np.nan)
+    missing = np.isnan(values)
+    first = int(np.argmin(missing)) if len(values) else 0
+    positions: np.ndarray | None = None
+    if not missing[first:].any():  # the common case: at most a NaN warm-up in front
+        valid, target = values[first:], out[first:]
+    else:
+        positions = np.flatnonzero(~missing)
+        valid, target = values[positions], np.full(len(positions), np.nan)
     if len(valid) < period:
         return out
-    values = valid.to_numpy(dtype="float64")
-    seed = float(values[:period].mean())
-    smoothed = np.concatenate(([seed], _recursive(values[period:], seed, decay)))
-    out.loc[valid.index[period - 1 :]] = smoothed
+    if not seeded_ema(valid, period, decay, target):
+        seed = float(valid[:period].mean())
+        target[period - 1] = seed
+        target[period:] = _recursive(valid[period:], seed, decay)
+    if positions is not None:
+        out[positions] = target
     return out
 
 
+def _ema_values(values: np.ndarray, period: int) -> np.ndarray:
+    return _smooth_values(values, period, 1.0 - 2.0 / (period + 1.0))
+
+
 def ema(close: pd.Series, period: int) -> pd.Series:
-    """Exponential moving average, ``k = 2 / (period + 1)``, seeded with the first SMA."""
+    """Exponential moving average, ``k = 2 / (period + 1)``, seeded with the first SMA.
+
+    Missing values (e.g. a MACD line still warming up) are skipped, not treated as values.
+    """
     _check_period("EMA", period)
-    return _seeded_smoothing(close, period, 1.0 - 2.0 / (period + 1.0))
+    values = _ema_values(close.to_numpy(dtype="float64"), period)
+    return pd.Series(values, index=close.index, name=close.name)
 
 
 def rsi(close: pd.Series, period: int = 14) -> pd.Series:
@@ -69,6 +95,9 @@ def rsi(close: pd.Series, period: int = 14) -> pd.Series:
     out = np.full(len(values), np.nan)
     if len(values) <= period:
         return pd.Series(out, index=close.index, name=close.name)
+    compiled = wilder_rsi(values, period)
+    if compiled is not None:
+        return pd.Series(compiled, index=close.index, name=close.name)
     change = np.diff(values)
     gains, losses = np.clip(change, 0, None), np.clip(-change, 0, None)
     decay = (period - 1.0) / period
@@ -96,11 +125,17 @@ def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> p
         _check_period(name, period)
     if fast >= slow:
         raise DataError(f"MACD fast period ({fast}) must be shorter than the slow one ({slow})")
-    line = ema(close, fast) - ema(close, slow)
-    signal_line = ema(line, signal)
-    return pd.DataFrame(
-        {"macd": line, "signal": signal_line, "hist": line - signal_line}, index=close.index
-    )
+    values = close.to_numpy(dtype="float64")
+    # One (3, n) block, handed to pandas without a copy.
+    lines = np.empty((3, len(values)))
+    finite = len(values) >= slow and bool(np.isfinite(values).all())
+    if finite and macd_line(values, fast, slow, lines[0]):
+        lines[0, : slow - 1] = np.nan
+    else:
+        np.subtract(_ema_values(values, fast), _ema_values(values, slow), out=lines[0])
+    lines[1] = _ema_values(lines[0], signal)
+    np.subtract(lines[0], lines[1], out=lines[2])
+    return pd.DataFrame(lines.T, index=close.index, columns=["macd", "signal", "hist"], copy=False)
 
 
 def relative_volume(volume: pd.Series, window: int = 20) -> pd.Series:
