@@ -54,7 +54,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
 )
 def test_bad_config_names_the_file(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "comove.toml").write_text(text)
-    with pytest.raises(ConfigError, match="comove.toml") as caught:
+    with pytest.raises(ConfigError, match=r"comove\.toml") as caught:
         load_settings(cwd=tmp_path, environ={})
     assert message in str(caught.value)
 

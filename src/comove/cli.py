@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from comove.commands import fetch as fetch_commands
+from comove.commands import scan as scan_commands
 from comove.commands import signals as signal_commands
 from comove.commands import store as store_commands
 from comove.commands.common import (
@@ -242,6 +243,7 @@ def _render_table(table: pd.DataFrame, summary: list[str]) -> str:
 fetch_commands.register(app)
 store_commands.register(app)
 signal_commands.register(app)
+scan_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,635 @@
+"""The universe scan: per asset × benchmark statistics, in process or on a Dask cluster.
+
+The universe is cut into blocks of assets. One block is read and computed by
+:func:`scan_block` — the only function a Dask worker runs — from source strings (file
+paths, ``store:SYM``), never from data shipped by the client, so every worker reads only
+its own files. The local engine runs the very same function over the same blocks, so both
+engines give bit-identical tables.
+
+Per asset × benchmark (see :data:`SCAN_COLUMNS`): the latest rolling correlation of log
+returns for each window with its Fisher 95% band, beta of the asset on the benchmark for
+each window, the strongest lead-lag over the last ``lead_lag_sessions`` sessions, how many
+sessions the main-window correlation has stayed on its side of ``threshold``, and whether
+it crossed within the last ``change_within`` sessions (newly coupled / decoupled).
+
+Only the main window needs its whole history (for the run on its side of the threshold):
+it goes through the compiled panel kernel (:func:`corr_beta`). The other windows are
+shown at their latest value only, so they are computed exactly on that one window
+(:func:`latest_corr_beta`), O(window) instead of O(n) per asset.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from comove.analytics.correlation import fisher_ci, lead_lag
+from comove.data.bars import PriceChoice
+from comove.errors import ConfigError
+from comove.scan.universe import (
+    Benchmark,
+    LoadedBlock,
+    aligned_closes,
+    frames_block,
+    load_block,
+    log_return_panel,
+)
+
+Engine = Literal["local", "dask"]
+Progress = Callable[[str, int], None]
+MIN_BLOCK, MAX_BLOCK = 16, 250
+COMPUTE_COLUMNS = 256
+SCAN_COMPILED_MIN = 20_000  # values (rows x assets) from which a block uses compiled code
+NEWLY_COUPLED = "newly coupled"
+NEWLY_DECOUPLED = "newly decoupled"
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """What a scan computes; ``main_window`` defaults to the middle window (60 of 30/60/90).
+
+    ``block_size`` (assets per block, one Dask task each) defaults to K/8 clamped to
+    16..250: enough blocks to keep two to eight workers busy, few enough that per-task
+    overhead stays small, and small enough to bound the working memory.
+    """
+
+    windows: tuple[int, ...] = (30, 60, 90)
+    main_window: int | None = None
+    lead_lag_sessions: int = 250
+    max_lag: int = 10
+    threshold: float = 0.5
+    change_within: int = 5
+    price: PriceChoice = "auto"
+    skip_bad: bool = False
+    block_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.windows or any(int(w) != w or w < 3 for w in self.windows):
+            raise ConfigError(f"windows must be whole sessions of at least 3, got {self.windows}")
+        if self.main_window is not None and self.main_window not in self.windows:
+            raise ConfigError(f"main window {self.main_window} is not one of {self.windows}")
+        if (
+            (self.block_size is not None and self.block_size < 1)
+            or self.lead_lag_sessions < 4
+            or self.max_lag < 0
+        ):
+            raise ConfigError("block size, lead-lag sessions and max lag must be positive")
+
+    def blocks_of(self, k: int) -> int:
+        """Assets per block for a universe of ``k`` assets."""
+        if self.block_size is not None:
+            return self.block_size
+        return int(min(MAX_BLOCK, max(MIN_BLOCK, math.ceil(k / 8))))
+
+    @property
+    def main(self) -> int:
+        return (
+            self.main_window
+            if self.main_window is not None
+            else self.windows[len(self.windows) // 2]
+        )
+
+
+def scan_columns(windows: Sequence[int]) -> list[str]:
+    """Columns of the scan table, in order."""
+    columns = ["asset", "benchmark", "kind"]
+    columns += [f"corr_{w}" for w in windows]
+    for w in windows:
+        columns += [f"corr_{w}_lo", f"corr_{w}_hi"]
+    columns += [f"beta_{w}" for w in windows]
+    columns += [
+        "lead_lag", "lead_lag_corr", "side", "side_sessions", "change",
+        "sessions", "first", "as_of",
+    ]  # fmt: skip
+    return columns
+
+
+SCAN_COLUMNS = scan_columns((30, 60, 90))
+
+
+# --- the rolling kernel: one small function so the compiled kernel drops in -------------
+
+
+def corr_beta(returns: np.ndarray, bench: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling correlation and beta (of each column on ``bench``) for a ``(n, K)`` panel.
+
+    Uses the compiled panel kernel when it is installed, else the exact per-column
+    reference (``comove.analytics.correlation``); both follow pandas' ``min_periods``
+    (= window) rule and give NaN on constant windows.
+    """
+    try:
+        from comove.analytics.kernels import numba_available, panel_corr_beta
+    except ImportError:
+        return _corr_beta_reference(returns, bench, window)
+    # A scan pays numba's one-off load (~0.5 s, cached compiled code) gladly: from a few
+    # assets on, the compiled kernel is ~50x the exact numpy path per column.
+    fast = returns.size >= SCAN_COMPILED_MIN and numba_available()
+    corr, beta = panel_corr_beta(returns, bench, window, engine="numba" if fast else "auto")
+    return np.asarray(corr).reshape(returns.shape), np.asarray(beta).reshape(returns.shape)
+
+
+def latest_corr_beta(
+    returns: np.ndarray, bench: np.ndarray, ends: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation and beta of the one window ending at row ``ends[k]`` of each column.
+
+    Exact two-pass over the window, with the rolling functions' rules: every one of the
+    ``window`` pairs must be valid (``min_periods`` = window), and a constant input gives
+    NaN. Equal to the last value of the rolling series, at O(window) instead of O(n).
+    """
+    k = returns.shape[1]
+    rows = ends[None, :] - np.arange(window - 1, -1, -1)[:, None]
+    inside = rows >= 0
+    rows = np.where(inside, rows, 0)
+    x = np.where(inside, returns[rows, np.arange(k)[None, :]], np.nan)
+    y = np.where(inside, bench[rows], np.nan)
+    complete = (np.isfinite(x) & np.isfinite(y)).all(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = x - x.mean(axis=0)
+        dy = y - y.mean(axis=0)
+        sxx, syy, sxy = (dx * dx).sum(axis=0), (dy * dy).sum(axis=0), (dx * dy).sum(axis=0)
+        corr = np.clip(sxy / np.sqrt(sxx * syy), -1.0, 1.0)
+        beta = sxy / syy
+    constant_x = x.max(axis=0) == x.min(axis=0)
+    constant_y = y.max(axis=0) == y.min(axis=0)
+    corr[~complete | constant_x | constant_y] = np.nan
+    beta[~complete | constant_y | ~np.isfinite(beta)] = np.nan
+    return corr, beta
+
+
+def _corr_beta_reference(
+    returns: np.ndarray, bench: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    from comove.analytics.correlation import rolling_corr_beta
+
+    index = pd.RangeIndex(len(bench))
+    y = pd.Series(bench, index=index)
+    corr = np.empty(returns.shape, order="F")
+    beta = np.empty(returns.shape, order="F")
+    for k in range(returns.shape[1]):
+        c, b = rolling_corr_beta(pd.Series(returns[:, k], index=index), y, window)
+        corr[:, k], beta[:, k] = c.to_numpy(), b.to_numpy()
+    return corr, beta
+
+
+# --- lead-lag over the last sessions ---------------------------------------------------
+
+
+def lead_lag_panel(x: np.ndarray, y: np.ndarray, max_lag: int) -> np.ndarray:
+    """``corr(x_t, y_{t+lag})`` for every column of ``x`` (no NaN), lags ``-max_lag..max_lag``.
+
+    The same numbers as :func:`comove.lead_lag` on each column (each lag uses the
+    overlapping pairs, with their own means), from prefix sums and one vectorised product
+    per lag instead of one Python call per asset and lag. Returns ``(2 * max_lag + 1, K)``.
+    """
+    # Column-major, and sums along each column only (no BLAS), so a column's numbers never
+    # depend on which other columns share its block: the engines agree bit for bit.
+    x = np.asfortranarray(x, dtype="float64")
+    n = x.shape[0]
+    # Centring first keeps the one-pass sums well conditioned (correlation is shift-free).
+    xc = x - x.mean(axis=0)
+    yc = y - y.mean()
+    zeros = np.zeros((1, x.shape[1]))
+    sx = np.concatenate((zeros, np.cumsum(xc, axis=0)))
+    sxx = np.concatenate((zeros, np.cumsum(xc * xc, axis=0)))
+    sy = np.concatenate(([0.0], np.cumsum(yc)))
+    syy = np.concatenate(([0.0], np.cumsum(yc * yc)))
+    out = np.full((2 * max_lag + 1, x.shape[1]), np.nan)
+    for i, lag in enumerate(range(-max_lag, max_lag + 1)):
+        m = n - abs(lag)
+        if m < 3:
+            continue
+        x0, y0 = (0, lag) if lag >= 0 else (-lag, 0)
+        a_sum, a_sq = sx[x0 + m] - sx[x0], sxx[x0 + m] - sxx[x0]
+        b_sum, b_sq = sy[y0 + m] - sy[y0], syy[y0 + m] - syy[y0]
+        cross = (xc[x0 : x0 + m] * yc[y0 : y0 + m, None]).sum(axis=0)
+        cov = cross - a_sum * b_sum / m
+        var_a = a_sq - a_sum * a_sum / m
+        var_b = b_sq - b_sum * b_sum / m
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.clip(cov / np.sqrt(var_a * var_b), -1.0, 1.0)
+        r[~((var_a > 0) & (var_b > 0))] = np.nan
+        out[i] = r
+    return out
+
+
+def _best_lag(ccf: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lag of the largest absolute correlation per column (first on ties, as lead_lag_summary)."""
+    strength = np.where(np.isfinite(ccf), np.abs(ccf), -1.0)
+    pick = np.argmax(strength, axis=0)
+    cols = np.arange(ccf.shape[1])
+    corr = ccf[pick, cols]
+    lag = (pick - max_lag).astype("float64")
+    lag[~np.isfinite(corr)] = np.nan
+    return lag, corr
+
+
+# --- one aligned group -------------------------------------------------------------------
+
+
+def _sides(values: np.ndarray, threshold: float) -> np.ndarray:
+    """1 above ``threshold``, 0 at or below it, -1 undefined (NaN)."""
+    return np.where(np.isnan(values), -1, values > threshold).astype("int8")
+
+
+def _side_run(
+    corr: np.ndarray, ends: np.ndarray, threshold: float, within: int, step: int = 128
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Side of ``threshold`` at each column's end, sessions on it, and a recent-cross flag.
+
+    Walks back from each column's end ``step`` rows at a time and stops at the first row
+    on another side, so a typical run costs a few hundred reads, not the whole history.
+    """
+    k = corr.shape[1]
+    last = _sides(corr[ends, np.arange(k)], threshold)
+    last_diff = np.full(k, -1)  # row of the latest session on another side; -1: none
+    before = np.full(k, -1, dtype="int8")
+    pending = np.arange(k)
+    top = ends.copy()  # next row to look at, going back
+    back = np.arange(step)[:, None]
+    while pending.size:
+        rows = top[pending][None, :] - back
+        inside = rows >= 0
+        states = _sides(corr[np.maximum(rows, 0), pending[None, :]], threshold)
+        differ = (states != last[pending][None, :]) & inside
+        found = differ.any(axis=0)
+        first = np.argmax(differ, axis=0)
+        hit = pending[found]
+        last_diff[hit] = rows[first[found], np.flatnonzero(found)]
+        before[hit] = states[first[found], np.flatnonzero(found)]
+        top[pending] -= step
+        pending = pending[~found & (top[pending] >= 0)]
+    run = np.where(last >= 0, ends - last_diff, 0).astype("int64")
+    side = np.where(last == 1, "above", np.where(last == 0, "below", ""))
+    crossed = (last >= 0) & (before >= 0) & (run <= within)
+    change = np.where(crossed, np.where(last == 1, NEWLY_COUPLED, NEWLY_DECOUPLED), "")
+    return side.astype(object), run, change.astype(object)
+
+
+def _group_stats(
+    returns: np.ndarray,
+    bench: np.ndarray,
+    firsts: np.ndarray,
+    ends: np.ndarray,
+    config: ScanConfig,
+) -> dict[str, np.ndarray]:
+    """Statistics for columns sharing one benchmark return vector (rows = sessions)."""
+    n, k = returns.shape
+    cols = np.arange(k)
+    out: dict[str, np.ndarray] = {}
+    for w in config.windows:
+        if w == config.main:
+            # The whole series: how long it has stayed on its side of the threshold.
+            corr, beta = corr_beta(returns, bench, w)
+            latest, latest_beta = corr[ends, cols], beta[ends, cols]
+            out["side"], out["side_sessions"], out["change"] = _side_run(
+                corr, ends, config.threshold, config.change_within
+            )
+            del corr, beta
+        else:
+            # Only the latest window is shown: no need to roll through all n rows.
+            latest, latest_beta = latest_corr_beta(returns, bench, ends, w)
+        lo, hi = fisher_ci(latest, float(w))
+        out[f"corr_{w}"], out[f"corr_{w}_lo"], out[f"corr_{w}_hi"] = latest, lo, hi
+        out[f"beta_{w}"] = latest_beta
+    # Lead-lag on each asset's last N return rows of its own aligned table.
+    span = config.lead_lag_sessions
+    lags = np.full(k, np.nan)
+    lag_corr = np.full(k, np.nan)
+    done = np.zeros(k, dtype=bool)
+    candidates = (ends == n - 1) & (firsts <= n - 1 - span)
+    if candidates.any() and n > span and np.isfinite(bench[n - span :]).all():
+        tail = returns[n - span :, candidates]
+        ok = np.isfinite(tail).all(axis=0) & (np.ptp(tail, axis=0) > 0)
+        picked = np.flatnonzero(candidates)[ok]
+        if len(picked):
+            ccf = lead_lag_panel(returns[n - span :, picked], bench[n - span :], config.max_lag)
+            lags[picked], lag_corr[picked] = _best_lag(ccf, config.max_lag)
+            done[picked] = True
+    for j in np.flatnonzero(~done):
+        x = returns[firsts[j] : ends[j] + 1, j]
+        y = bench[firsts[j] : ends[j] + 1].copy()
+        y[0] = np.nan  # the first aligned session has no return, for either series
+        x, y = x[-span:], y[-span:]
+        limit = max(0, min(config.max_lag, len(x) - 4))
+        ccf_one = lead_lag(pd.Series(x), pd.Series(y), limit).to_numpy()[:, None]
+        lag_one, corr_one = _best_lag(ccf_one, limit)
+        lags[j], lag_corr[j] = lag_one[0], corr_one[0]
+    out["lead_lag"], out["lead_lag_corr"] = lags, lag_corr
+    return out
+
+
+@dataclass
+class PanelScan:
+    """Per-column results of :func:`scan_closes`; unusable columns hold NaN / ``""`` / 0."""
+
+    stats: dict[str, np.ndarray]
+    counts: np.ndarray
+    firsts: np.ndarray
+    ends: np.ndarray
+
+    @property
+    def usable(self) -> np.ndarray:
+        return self.counts >= 2
+
+
+def _empty_stats(names: Sequence[str], k: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name in ("side", "change"):
+            out[name] = np.full(k, "", dtype=object)
+        elif name == "side_sessions":
+            out[name] = np.zeros(k, dtype="int64")
+        else:
+            out[name] = np.full(k, np.nan)
+    return out
+
+
+def _scan_chunk(closes: np.ndarray, benchmark: Benchmark, config: ScanConfig) -> PanelScan:
+    n, k = closes.shape
+    valid = np.isfinite(closes)
+    counts = valid.sum(axis=0)
+    firsts = np.where(counts > 0, np.argmax(valid, axis=0), 0)
+    ends = np.where(counts > 0, n - 1 - np.argmax(valid[::-1], axis=0), -1)
+    usable = counts >= 2
+    stats = _empty_stats(scan_columns(config.windows)[3:-3], k)
+    group = np.flatnonzero(usable & (counts == ends - firsts + 1))
+    if len(group):
+        returns = log_return_panel(closes[:, group])
+        found = _group_stats(returns, benchmark.log_returns, firsts[group], ends[group], config)
+        del returns
+        for name, values in found.items():
+            stats[name][group] = values
+    for j in np.flatnonzero(usable & (counts != ends - firsts + 1)):
+        # Holes: compress to the asset's own sessions, exactly like align + dropna.
+        rows = np.flatnonzero(valid[:, j])
+        own = log_return_panel(closes[rows, j : j + 1])
+        own_bench = log_return_panel(benchmark.close[rows, None])[:, 0]
+        m = len(rows)
+        found = _group_stats(own, own_bench, np.array([0]), np.array([m - 1]), config)
+        for name, values in found.items():
+            stats[name][j] = values[0]
+    return PanelScan(stats, counts, firsts, ends)
+
+
+def scan_closes(closes: np.ndarray, benchmark: Benchmark, config: ScanConfig) -> PanelScan:
+    """Scan a close panel already on ``benchmark.dates`` (``(n, K)``, NaN where absent).
+
+    Columns are taken :data:`COMPUTE_COLUMNS` at a time, which bounds the working memory to
+    a few ``n x 256`` arrays whatever K is, while keeping each kernel call large enough
+    that its fixed cost does not show. Every column's numbers are independent of the
+    chunking (tested bit for bit).
+    """
+    size = COMPUTE_COLUMNS
+    parts = [
+        _scan_chunk(closes[:, start : start + size], benchmark, config)
+        for start in range(0, closes.shape[1], size)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return PanelScan(
+        {name: np.concatenate([p.stats[name] for p in parts]) for name in parts[0].stats},
+        np.concatenate([p.counts for p in parts]),
+        np.concatenate([p.firsts for p in parts]),
+        np.concatenate([p.ends for p in parts]),
+    )
+
+
+def compute_block(
+    block: LoadedBlock, benchmark: Benchmark, config: ScanConfig
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Scan one block of assets against one benchmark: the table rows and what was skipped."""
+    dates = benchmark.dates
+    scanned = scan_closes(aligned_closes(block.closes, dates), benchmark, config)
+    skipped: list[tuple[str, str]] = []
+    for j in np.flatnonzero(~scanned.usable):
+        own_dates = block.closes[j].index
+        span = f"{own_dates[0].date()}..{own_dates[-1].date()}" if len(own_dates) else "no bars"
+        skipped.append(
+            (
+                block.names[j],
+                f"does not overlap {benchmark.name} ({span} vs "
+                f"{dates[0].date()}..{dates[-1].date()}; "
+                f"{int(scanned.counts[j])} common sessions)",
+            )
+        )
+    keep = np.flatnonzero(scanned.usable)
+    table = pd.DataFrame(
+        {
+            "asset": [block.names[j] for j in keep],
+            "benchmark": benchmark.name,
+            "kind": [block.kinds[j] for j in keep],
+            **{name: values[keep] for name, values in scanned.stats.items()},
+            "sessions": scanned.counts[keep].astype("int64"),
+            "first": dates[scanned.firsts[keep]],
+            "as_of": dates[scanned.ends[keep]],
+        },
+        columns=scan_columns(config.windows),
+    )
+    return table, skipped
+
+
+# --- blocks and engines -------------------------------------------------------------------
+
+
+@dataclass
+class BlockResult:
+    """What one block returns to the client: rows, skipped assets, warnings as text."""
+
+    table: pd.DataFrame
+    skipped: list[tuple[str, str, str]]
+    warnings: list[str]
+    assets: int
+
+
+def _scan_loaded(
+    block: LoadedBlock, benchmarks: Sequence[Benchmark], config: ScanConfig, assets: int
+) -> BlockResult:
+    tables: list[pd.DataFrame] = []
+    skipped = [(name, "", reason) for name, reason in block.skipped]
+    for benchmark in benchmarks:
+        table, missed = compute_block(block, benchmark, config)
+        tables.append(table)
+        skipped.extend((name, benchmark.name, reason) for name, reason in missed)
+    return BlockResult(pd.concat(tables, ignore_index=True), skipped, block.warnings, assets)
+
+
+def scan_block(
+    sources: Sequence[str], benchmarks: Sequence[Benchmark], config: ScanConfig
+) -> BlockResult:
+    """Read one block of sources and scan it against every benchmark (a Dask task)."""
+    block = load_block(sources, price=config.price, skip_bad=config.skip_bad)
+    return _scan_loaded(block, benchmarks, config, len(sources))
+
+
+@dataclass
+class ScanResult:
+    """The scan table (one row per asset × benchmark), skipped assets and run metadata."""
+
+    table: pd.DataFrame
+    skipped: pd.DataFrame
+    warnings: list[str]
+    config: ScanConfig
+    benchmarks: list[Benchmark]
+    engine: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def ranked(
+        self, sort: str | None = None, *, ascending: bool = False, top: int | None = None
+    ) -> pd.DataFrame:
+        """The table sorted by ``sort`` (default the main-window correlation, descending).
+
+        NaN sorts last; ties keep the asset order. ``top`` keeps the first rows.
+        """
+        column = sort or f"corr_{self.config.main}"
+        if column not in self.table.columns:
+            raise ConfigError(
+                f"cannot sort by {column!r}: columns are {', '.join(self.table.columns)}"
+            )
+        ranked = self.table.sort_values(
+            column, ascending=ascending, kind="stable", na_position="last"
+        ).reset_index(drop=True)
+        return ranked.head(top) if top is not None else ranked
+
+
+def _blocks(sources: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(sources), size):
+        yield list(sources[start : start + size])
+
+
+def _finish(
+    results: Sequence[BlockResult],
+    config: ScanConfig,
+    benchmarks: Sequence[Benchmark],
+    engine: str,
+) -> ScanResult:
+    columns = scan_columns(config.windows)
+    tables = [r.table for r in results if len(r.table)]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+    skipped = pd.DataFrame(
+        [s for r in results for s in r.skipped], columns=["asset", "benchmark", "reason"]
+    )
+    warnings_text = [w for r in results for w in r.warnings]
+    return ScanResult(table, skipped, warnings_text, config, list(benchmarks), engine)
+
+
+def scan_frames(
+    bars: dict[str, pd.DataFrame], benchmarks: Sequence[Benchmark], config: ScanConfig
+) -> ScanResult:
+    """Scan bars already in memory (one block per ``config.block_size`` assets)."""
+    names = list(bars)
+    results = [
+        _scan_loaded(frames_block({n: bars[n] for n in chunk}), benchmarks, config, len(chunk))
+        for chunk in _blocks(names, config.blocks_of(len(names)))
+    ]
+    return _finish(results, config, benchmarks, "local")
+
+
+def run_scan(
+    sources: Sequence[str],
+    benchmarks: Sequence[Benchmark],
+    config: ScanConfig,
+    *,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan ``sources`` (paths or ``PROVIDER:SYMBOL``) against ``benchmarks``.
+
+    Parameters
+    ----------
+    engine
+        ``"local"`` runs the blocks in this process; ``"dask"`` submits one task per block
+        to ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) or, without one, to a
+        ``LocalCluster`` of ``workers`` single-threaded worker processes started for the run.
+    progress
+        Called with ``("read", assets)`` and ``("block", 1)`` as blocks complete.
+    """
+    blocks = list(_blocks(list(sources), config.blocks_of(len(sources))))
+    report = progress or (lambda _kind, _n: None)
+    if engine == "local":
+        results: list[BlockResult] = []
+        for chunk in blocks:
+            loaded = load_block(
+                chunk,
+                price=config.price,
+                skip_bad=config.skip_bad,
+                on_read=lambda: report("read", 1),
+            )
+            results.append(_scan_loaded(loaded, benchmarks, config, len(chunk)))
+            report("block", 1)
+        return _finish(results, config, benchmarks, "local")
+    if engine != "dask":
+        raise ConfigError(f"engine must be local or dask, got {engine!r}")
+    results = _run_dask(blocks, benchmarks, config, scheduler, workers, report)
+    return _finish(results, config, benchmarks, "dask")
+
+
+def _run_dask(
+    blocks: Sequence[list[str]],
+    benchmarks: Sequence[Benchmark],
+    config: ScanConfig,
+    scheduler: str | None,
+    workers: int,
+    report: Progress,
+) -> list[BlockResult]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ConfigError(
+            "--engine dask needs dask.distributed: pip install 'comove[scan]'"
+        ) from None
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            # Processes, one thread each: reading files is GIL-bound pandas work.
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                # A failing task is reported once, as comove's one-line error, not as a
+                # worker log with its traceback.
+                silence_logs=logging.CRITICAL,
+            )
+            client = Client(cluster)
+    except OSError as exc:
+        where = scheduler or "a LocalCluster"
+        raise ConfigError(f"cannot reach the Dask scheduler at {where}: {exc}") from None
+    try:
+        shared = client.scatter(list(benchmarks), broadcast=True)
+        futures = {
+            client.submit(scan_block, chunk, shared, config, pure=False): i
+            for i, chunk in enumerate(blocks)
+        }
+        results: list[BlockResult | None] = [None] * len(blocks)
+        for future in as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            report("read", result.assets)
+            report("block", 1)
+        return [r for r in results if r is not None]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def nan_to_none(value: object) -> object:
+    """JSON-friendly scalars: NaN to None, numpy numbers to Python numbers."""
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

@@ -1,0 +1,204 @@
+"""Scan numbers against per-asset references: align, log returns, rolling corr/beta, lead_lag."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import comove
+from comove.analytics.correlation import rolling_corr_beta
+from comove.errors import ConfigError
+from comove.scan.engine import (
+    NEWLY_COUPLED,
+    NEWLY_DECOUPLED,
+    ScanConfig,
+    _side_run,
+    latest_corr_beta,
+    lead_lag_panel,
+    scan_columns,
+    scan_frames,
+)
+from comove.scan.universe import prepare_benchmark
+
+CONFIG = ScanConfig(windows=(20, 40, 60), lead_lag_sessions=120, max_lag=5, block_size=7)
+
+
+def _reference(frame: pd.DataFrame, bench: pd.DataFrame, config: ScanConfig) -> dict[str, object]:
+    """The same row from the per-pair functions and plain loops."""
+    table = comove.align(frame, bench)
+    x = comove.log_returns(table["crypto_close"])
+    y = comove.log_returns(table["equity_close"])
+    row: dict[str, object] = {"sessions": len(table), "as_of": table.index[-1]}
+    main_corr = None
+    for w in config.windows:
+        corr, beta = rolling_corr_beta(x, y, w)
+        row[f"corr_{w}"] = corr.iloc[-1]
+        lo, hi = comove.fisher_ci(float(corr.iloc[-1]), w)
+        row[f"corr_{w}_lo"], row[f"corr_{w}_hi"] = lo, hi
+        row[f"beta_{w}"] = beta.iloc[-1]
+        if w == config.main:
+            main_corr = corr.to_numpy()
+    ccf = comove.lead_lag(
+        x.iloc[-config.lead_lag_sessions :], y.iloc[-config.lead_lag_sessions :], config.max_lag
+    )
+    best = int(ccf.index[int(np.argmax(ccf.abs().fillna(-1.0).to_numpy()))])
+    row["lead_lag"], row["lead_lag_corr"] = best, ccf.loc[best]
+    # Plain loop over the main-window correlation: run on the latest side of 0.5.
+    assert main_corr is not None
+
+    def side(v: float) -> int:
+        return -1 if math.isnan(v) else int(v > config.threshold)
+
+    last = side(main_corr[-1])
+    run, i = 0, len(main_corr) - 1
+    while i >= 0 and side(main_corr[i]) == last:
+        run, i = run + 1, i - 1
+    before = side(main_corr[i]) if i >= 0 else -1
+    row["side"] = {1: "above", 0: "below", -1: ""}[last]
+    row["side_sessions"] = run if last >= 0 else 0
+    flip = last >= 0 and before >= 0 and run <= config.change_within
+    row["change"] = (NEWLY_COUPLED if last == 1 else NEWLY_DECOUPLED) if flip else ""
+    return row
+
+
+def test_every_row_matches_the_per_pair_reference(universe) -> None:
+    frames, bench_bars = universe
+    result = scan_frames(frames, [prepare_benchmark(bench_bars)], CONFIG)
+    assert list(result.table.columns) == scan_columns(CONFIG.windows)
+    assert len(result.table) == len(frames)
+    assert result.skipped.empty
+    table = result.table.set_index("asset")
+    assert {"C", "E"} <= {name[0] for name in table.index}
+    assert any("holes" in name for name in table.index)
+    for name, frame in frames.items():
+        expected = _reference(frame, bench_bars, CONFIG)
+        got = table.loc[name]
+        for key, value in expected.items():
+            if isinstance(value, float | np.floating):
+                if math.isnan(value):
+                    assert math.isnan(got[key]), (name, key)
+                else:
+                    assert got[key] == pytest.approx(value, abs=1e-10), (name, key)
+            else:
+                assert got[key] == value, (name, key)
+
+
+def test_lead_lag_panel_equals_lead_lag_per_column() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.standard_t(4, 300) * 0.01
+    x = np.column_stack([0.5 * np.roll(y, s) + rng.normal(0, 0.01, 300) for s in (-2, 0, 3)])
+    x += 5.0  # far from zero: the centring keeps the sums well conditioned
+    ccf = lead_lag_panel(x, y, 6)
+    for k in range(x.shape[1]):
+        expected = comove.lead_lag(pd.Series(x[:, k]), pd.Series(y), 6).to_numpy()
+        np.testing.assert_allclose(ccf[:, k], expected, rtol=0, atol=1e-12)
+    # x_t = y_{t+2} leads y by two sessions (lag +2); x_t = y_{t-3} lags it (lag -3).
+    assert [int(np.argmax(np.abs(ccf[:, k]))) - 6 for k in range(3)] == [2, 0, -3]
+
+
+def test_side_run_and_change_flags_on_a_hand_made_path() -> None:
+    nan = np.nan
+    corr = np.array(
+        [
+            [nan, 0.6, 0.4, nan],
+            [0.3, 0.6, 0.4, nan],
+            [0.4, 0.6, 0.4, 0.7],
+            [0.6, 0.6, 0.6, 0.7],
+            [0.7, 0.4, 0.6, 0.7],
+        ]
+    )
+    side, run, change = _side_run(corr, np.array([4, 4, 4, 4]), 0.5, 2)
+    assert list(side) == ["above", "below", "above", "above"]
+    assert list(run) == [2, 1, 2, 3]
+    assert list(change) == [NEWLY_COUPLED, NEWLY_DECOUPLED, NEWLY_COUPLED, ""]
+
+
+def test_assets_that_do_not_overlap_are_skipped_with_the_reason(universe) -> None:
+    frames, bench_bars = universe
+    frame = next(iter(frames.values()))
+    late = frame.copy()
+    late.index = late.index + pd.Timedelta(days=3000)
+    late.attrs = dict(frame.attrs)
+    short = frame.iloc[:30].copy()
+    short.attrs = dict(frame.attrs)
+    one = {"LATE": late, "SHORT": short, "FULL": frame}
+    result = scan_frames(one, [prepare_benchmark(bench_bars)], CONFIG)
+    assert list(result.table["asset"]) == ["SHORT", "FULL"]
+    assert list(result.skipped["asset"]) == ["LATE"]
+    assert "does not overlap BENCH" in result.skipped["reason"].iloc[0]
+    short_row = result.table.iloc[0]
+    assert math.isnan(short_row["corr_60"])
+    assert short_row["side"] == ""
+
+
+def test_blocks_do_not_change_the_numbers_and_sorting(universe) -> None:
+    frames, bench_bars = universe
+    bench = prepare_benchmark(bench_bars)
+    one = scan_frames(frames, [bench], ScanConfig(block_size=1000))
+    many = scan_frames(frames, [bench], ScanConfig(block_size=5))
+    pd.testing.assert_frame_equal(one.table, many.table, check_exact=True)
+    ranked = one.ranked()
+    values = ranked["corr_60"].to_numpy()
+    finite = values[np.isfinite(values)]
+    assert (np.diff(finite) <= 0).all()
+    assert len(one.ranked("beta_30", ascending=True, top=3)) == 3
+    with pytest.raises(ConfigError, match="cannot sort by 'nope'"):
+        one.ranked("nope")
+
+
+def test_two_benchmarks_give_a_row_per_asset_and_benchmark(universe) -> None:
+    frames, bench_bars = universe
+    other = bench_bars.copy()
+    other["close"] = other["close"] ** 0.5
+    other.attrs = dict(bench_bars.attrs)
+    benches = [prepare_benchmark(bench_bars), prepare_benchmark(other, name="SQRT")]
+    result = scan_frames(frames, benches, CONFIG)
+    assert len(result.table) == 2 * len(frames)
+    assert set(result.table["benchmark"]) == {"BENCH", "SQRT"}
+    # corr is scale-free in the benchmark's log returns: sqrt halves them.
+    pivot = result.table.pivot(index="asset", columns="benchmark", values="corr_40")
+    np.testing.assert_allclose(pivot["BENCH"], pivot["SQRT"], atol=1e-12)
+
+
+def test_bad_configuration_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        ScanConfig(windows=(2,))
+    with pytest.raises(ConfigError):
+        ScanConfig(windows=(30, 60), main_window=90)
+
+
+def test_latest_window_equals_the_last_rolling_value_edge_cases() -> None:
+    rng = np.random.default_rng(8)
+    n = 80
+    y = rng.normal(0, 0.01, n)
+    x = np.column_stack([0.3 * y + rng.normal(0, 0.01, n) for _ in range(5)])
+    x[:, 1] = 0.02  # constant: NaN
+    x[70, 2] = np.nan  # a hole inside the last window: NaN (min_periods = window)
+    x[:, 3] = 1e6 + x[:, 3]  # far from zero: still exact
+    ends = np.array([n - 1, n - 1, n - 1, n - 1, 40])  # the last column ends early
+    corr, beta = latest_corr_beta(x, y, ends, 20)
+    for k in range(5):
+        c, b = rolling_corr_beta(pd.Series(x[:, k]), pd.Series(y), 20)
+        for got, want in ((corr[k], c.iloc[ends[k]]), (beta[k], b.iloc[ends[k]])):
+            if math.isnan(want):
+                assert math.isnan(got), k
+            else:
+                assert got == pytest.approx(want, abs=1e-12), k
+    assert math.isnan(corr[1])
+    assert math.isnan(corr[2])
+
+
+def test_side_run_walks_back_in_steps_without_changing_the_answer() -> None:
+    rng = np.random.default_rng(2)
+    walk = np.cumsum(rng.normal(0, 0.03, (400, 30)), axis=0) + 0.5
+    walk[:50] = np.nan
+    walk[200:230, 3] = np.nan
+    ends = rng.integers(60, 400, 30)
+    whole = _side_run(walk, ends, 0.5, 5, step=10_000)
+    for step in (1, 3, 128):
+        for got, want in zip(_side_run(walk, ends, 0.5, 5, step=step), whole, strict=True):
+            assert list(got) == list(want)
+    assert max(whole[1]) > 128
