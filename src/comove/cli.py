@@ -19,6 +19,7 @@ from comove.commands import fetch as fetch_commands
 from comove.commands import scan as scan_commands
 from comove.commands import signals as signal_commands
 from comove.commands import store as store_commands
+from comove.commands import watch as watch_commands
 from comove.commands.common import (
     OutputFormat,
     check_output_path,
@@ -244,6 +245,7 @@ fetch_commands.register(app)
 store_commands.register(app)
 signal_commands.register(app)
 scan_commands.register(app)
+watch_commands.register(app)
 
 
 def main() -> None:

@@ -1,11 +1,13 @@
 """The local store: one embedded DuckDB file holding bars, macro series and fetch history.
 
-Tables (schema version 2)::
+Tables (schema version 3)::
 
     bars          (source, symbol, interval, ts) -> open, high, low, close, volume, fetched_at
     bar_meta      (source, symbol, interval) -> first_ts, last_ts, rows, weekend_rows, ...
     series        (series_id, date) -> value, units, source, fetched_at
     fetches       (source, symbol, interval) -> attempted_at, ok, message, last_ok_at
+    alerts        (key, channel) -> sent_at, kind, subject, body, ok, error, attempts
+    watch_runs    (started_at, finished_at, data_as_of, outcome, message, state)
     schema_version (version)
 
 ``bar_meta`` is a running summary kept in the same transaction as every bar write, so an
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("comove.store")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _REL_TOL = 1e-9
 _PRICES = ("open", "high", "low", "close")
 _BAR_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -103,8 +105,35 @@ def _migration_2(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _migration_3(con: duckdb.DuckDBPyConnection) -> None:
+    """What ``comove watch`` remembers: alerts delivered (per channel) and each run."""
+    con.execute(
+        """
+        CREATE TABLE alerts (
+            key VARCHAR NOT NULL, channel VARCHAR NOT NULL, sent_at TIMESTAMP NOT NULL,
+            kind VARCHAR NOT NULL, subject VARCHAR NOT NULL, body VARCHAR NOT NULL,
+            ok BOOLEAN NOT NULL, error VARCHAR, attempts INTEGER NOT NULL,
+            PRIMARY KEY (key, channel)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE watch_runs (
+            started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP NOT NULL,
+            data_as_of TIMESTAMP, outcome VARCHAR NOT NULL, message VARCHAR NOT NULL,
+            state VARCHAR
+        )
+        """
+    )
+
+
 #: Applied in order, each inside one transaction with the version bump.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+]
 
 
 @dataclass(frozen=True)
@@ -880,6 +909,98 @@ class Store:
             "message": str(row["message"]),
             "last_ok_at": None if pd.isna(last_ok) else pd.Timestamp(last_ok),
         }
+
+    # -- alerts and watch runs --------------------------------------------------------
+
+    def record_alert(
+        self,
+        key: str,
+        channel: str,
+        *,
+        kind: str,
+        subject: str,
+        body: str,
+        ok: bool,
+        error: str | None = None,
+        attempts: int = 1,
+        at: pd.Timestamp | None = None,
+    ) -> None:
+        """Remember one delivery attempt of an alert to a channel (the latest per pair)."""
+        when = _now() if at is None else _utc_naive(at)
+        with self._transaction() as con:
+            con.execute(
+                """
+                INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key, channel) DO UPDATE SET
+                    sent_at = excluded.sent_at, kind = excluded.kind,
+                    subject = excluded.subject, body = excluded.body, ok = excluded.ok,
+                    error = excluded.error, attempts = excluded.attempts
+                """,
+                [key, channel, _py(when), kind, subject, body, ok, error, attempts],
+            )
+
+    def alert_sent(self, key: str, channel: str | None = None) -> bool:
+        """Whether the alert ``key`` was delivered (to ``channel``, or to any channel)."""
+        sql = "SELECT 1 FROM alerts WHERE key = ? AND ok"
+        params: list[Any] = [key]
+        if channel is not None:
+            sql += " AND channel = ?"
+            params.append(channel)
+        return not self._query(sql + " LIMIT 1", params).empty
+
+    def recent_alerts(self, limit: int = 50) -> pd.DataFrame:
+        """The latest deliveries, newest first: ``sent_at, kind, subject, body, channel, ok, error``."""
+        frame = self._query(
+            "SELECT sent_at, kind, subject, body, channel, ok, error FROM alerts "
+            "ORDER BY sent_at DESC, key, channel LIMIT ?",
+            [int(limit)],
+        )
+        frame["sent_at"] = pd.to_datetime(frame["sent_at"]).astype("datetime64[ns]")
+        frame["ok"] = frame["ok"].astype(bool)
+        return frame.reset_index(drop=True)
+
+    def record_run(
+        self,
+        started_at: pd.Timestamp,
+        finished_at: pd.Timestamp,
+        *,
+        data_as_of: pd.Timestamp | None,
+        outcome: str,
+        message: str = "",
+        state: str | None = None,
+    ) -> None:
+        """Remember one ``comove watch`` cycle; ``state`` is its JSON detection state."""
+        as_of = None if data_as_of is None else _py(_utc_naive(data_as_of))
+        with self._transaction() as con:
+            con.execute(
+                "INSERT INTO watch_runs VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    _py(_utc_naive(started_at)),
+                    _py(_utc_naive(finished_at)),
+                    as_of,
+                    outcome,
+                    message,
+                    state,
+                ],
+            )
+
+    def watch_runs(self, limit: int = 20) -> pd.DataFrame:
+        """The latest runs, newest first: ``started_at, finished_at, data_as_of, outcome, message``."""
+        frame = self._query(
+            "SELECT started_at, finished_at, data_as_of, outcome, message FROM watch_runs "
+            "ORDER BY started_at DESC LIMIT ?",
+            [int(limit)],
+        )
+        for column in ("started_at", "finished_at", "data_as_of"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        return frame.reset_index(drop=True)
+
+    def watch_state(self) -> str | None:
+        """The detection state (JSON) saved by the latest run that saved one."""
+        rows = self._query(
+            "SELECT state FROM watch_runs WHERE state IS NOT NULL ORDER BY started_at DESC LIMIT 1"
+        )
+        return None if rows.empty else str(rows["state"].iloc[0])
 
     # -- overview ---------------------------------------------------------------------
 
