@@ -24,9 +24,7 @@ def _stored_pair(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
         store.write_bars("yahoo", "ETH-USD", "1d", crypto)
         store.write_bars("yahoo", "^RUT", "1d", equity)
     config = tmp_path / "comove.toml"
-    config.write_text(
-        '[pair]\ncrypto = ["yahoo:ETH-USD"]\nequity = ["yahoo:^RUT"]\n'
-    )
+    config.write_text('[pair]\ncrypto = ["yahoo:ETH-USD"]\nequity = ["yahoo:^RUT"]\n')
     return config, equity
 
 
