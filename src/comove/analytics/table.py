@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from comove.analytics.correlation import fisher_ci, rolling_corr_beta
-from comove.analytics.macro import BREADTH_COLUMNS, breadth_frame, macro_frame
+from comove.analytics.macro import BREADTH_COLUMNS, MACRO_COLUMNS, breadth_frame, macro_frame
 from comove.analytics.momentum import macd, relative_volume, rsi
 from comove.analytics.returns import log_returns, rebase
 from comove.data.calendar import AlignMode, align
@@ -206,12 +206,12 @@ def analysis_frames(
                 f"relative volume left out for {bars.attrs.get('name', label)}: "
                 "its volume is missing or all zero"
             )
-    macro_table = macro_frame(macro or {}, sessions)
-    notes.extend(
-        macro_table.attrs.get("notes", [])
-        if macro
-        else ["no macro data: liquidity_score left empty"]
-    )
+    if macro:
+        macro_table = macro_frame(macro, sessions)
+        notes.extend(macro_table.attrs.get("notes", []))
+    else:
+        macro_table = pd.DataFrame(np.nan, index=sessions, columns=list(MACRO_COLUMNS))
+        notes.append("no macro data: liquidity_score left empty")
     if large_caps is not None and not large_caps.empty:
         breadth_table = breadth_frame(equity["close"], large_caps["close"], sessions)
     else:
