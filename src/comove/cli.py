@@ -17,6 +17,7 @@ import typer
 
 from comove.commands import fetch as fetch_commands
 from comove.commands import scan as scan_commands
+from comove.commands import serve as serve_commands
 from comove.commands import signals as signal_commands
 from comove.commands import store as store_commands
 from comove.commands import watch as watch_commands
@@ -246,6 +247,7 @@ store_commands.register(app)
 signal_commands.register(app)
 scan_commands.register(app)
 watch_commands.register(app)
+serve_commands.register(app)
 
 
 def main() -> None:

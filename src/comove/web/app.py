@@ -1,0 +1,197 @@
+"""The FastAPI app: security (token, host check, headers), JSON errors, the routes.
+
+:func:`create_app` builds it from :class:`~comove.config.Settings`. Bound to a loopback
+address it needs no token (but only answers requests addressed to a loopback host name, so
+a web page elsewhere cannot reach it through DNS rebinding); bound to any other address it
+refuses to start without a token, and then checks it on every request: the header
+``Authorization: Bearer TOKEN``, ``?token=TOKEN`` (for opening the page), or the cookie the
+page receives when opened with it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from comove.errors import ConfigError
+from comove.web.service import Dashboard, RequestError
+
+if TYPE_CHECKING:
+    from comove.config import Settings
+
+log = logging.getLogger("comove.web")
+
+TOKEN_ENV = "COMOVE_TOKEN"
+TOKEN_COOKIE = "comove_token"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    # plotly.js sets style attributes and injects its own <style> element.
+    "style-src 'self' 'unsafe-inline'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def error_response(status: int, message: str, detail: Any = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message, "detail": detail}, status_code=status, headers=headers)
+
+
+def _given_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
+
+
+def _host_name(request: Request) -> str:
+    host = request.headers.get("host", "")
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def create_app(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+    refresh_seconds: int = 60,
+) -> FastAPI:
+    """The dashboard and API for the store of ``settings``.
+
+    Parameters
+    ----------
+    host
+        The address the server binds to; anything but loopback requires a token.
+    token
+        The access token; default ``$COMOVE_TOKEN`` when ``host`` is not loopback.
+    allowed_hosts
+        Host names requests may be addressed to; default: loopback names when bound to
+        loopback, anything otherwise (the token guards it).
+    refresh_seconds
+        How often the page refreshes itself.
+
+    Raises
+    ------
+    ConfigError
+        ``host`` is not loopback and no token is set.
+    """
+    from comove.web.routes import api_router, page_router
+
+    loopback = is_loopback(host)
+    if not loopback and not token:
+        token = os.environ.get(TOKEN_ENV) or None
+        if not token:
+            raise ConfigError(
+                f"serving on {host} needs an access token: set {TOKEN_ENV} "
+                "(or bind to 127.0.0.1, the default)"
+            )
+    required = None if loopback and token is None else token
+    hosts = (
+        tuple(allowed_hosts) if allowed_hosts is not None else (LOOPBACK_NAMES if loopback else ())
+    )
+
+    app = FastAPI(
+        title="comove dashboard API",
+        version="1",
+        description="Read-only view of the comove store: the analysis, signals, backtest and alerts.",
+        docs_url=None,  # the Swagger page loads scripts from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.dashboard = Dashboard(settings)
+    app.state.refresh_seconds = max(5, int(refresh_seconds))
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if hosts and _host_name(request) not in hosts:
+            response: Response = error_response(
+                400, "unexpected Host header", "address the dashboard as 127.0.0.1 or localhost"
+            )
+        elif required is not None and not hmac.compare_digest(
+            (_given_token(request) or "").encode("utf-8"), required.encode("utf-8")
+        ):
+            response = error_response(
+                401, "missing or wrong token", "send Authorization: Bearer TOKEN or ?token=TOKEN"
+            )
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:
+                log.exception("unexpected error answering %s", request.url.path)
+                response = error_response(500, "internal error", None)
+            if (
+                required is not None
+                and request.query_params.get("token")
+                and request.url.path == "/"
+                and response.status_code == 200
+            ):
+                response.set_cookie(
+                    TOKEN_COOKIE, required, httponly=True, samesite="strict", path="/"
+                )
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/") or request.url.path == "/":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, exc: RequestError) -> JSONResponse:
+        return error_response(exc.status, exc.message, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in exc.errors():
+            where = [str(p) for p in item.get("loc", ()) if p not in ("query", "path", "body")]
+            problems.append({"parameter": ".".join(where), "message": str(item.get("msg", ""))})
+        first = problems[0] if problems else {"parameter": "", "message": "invalid request"}
+        return error_response(
+            422, f"{first['parameter']}: {first['message']}".strip(": "), problems
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such page: {request.url.path[:80]}"
+        return error_response(exc.status_code, message, None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error answering %s", request.url.path, exc_info=exc)
+        return error_response(500, "internal error", None)
+
+    app.include_router(api_router)
+    app.include_router(page_router)
+    return app
