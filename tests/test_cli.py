@@ -187,6 +187,14 @@ def test_window_errors(windows: str, expected: str | None, files: tuple[Path, Pa
     assert expected in _one_line_error(result)
 
 
+@pytest.mark.parametrize("option", ["--since", "--until"])
+def test_malformed_dates_are_usage_errors(option: str) -> None:
+    result = runner.invoke(app, ["analyze", "--demo", option, "2024-13-45"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert "expected a date" in result.stderr
+
+
 def test_series_that_do_not_overlap(tmp_path: Path) -> None:
     crypto, equity = correlated_pair()
     crypto.loc[:"2022-06-30"].rename(columns=str.title).to_csv(

@@ -110,17 +110,16 @@ def live_bars(
     """
     from comove.data.providers import parse_source
     from comove.data.refresh import refresh_first_available
-    from comove.data.store import Store
+    from comove.data.store import ShortLivedStore, Store
 
     specs = [parse_source(text) for text in chain]
     failure: ProviderError | None = None
     used = None
     if refresh:
-        with Store(settings.store_path) as store:
-            try:
-                used, _ = refresh_first_available(store, specs)
-            except ProviderError as exc:
-                failure = exc
+        try:
+            used, _ = refresh_first_available(ShortLivedStore(settings.store_path), specs)
+        except ProviderError as exc:
+            failure = exc
     with Store(settings.store_path, read_only=True) as store:
         for spec in [used] if used is not None else specs:
             if store.last_bar_time(spec.source_id, spec.symbol) is not None:
@@ -146,17 +145,17 @@ def live_macro(settings: Settings, *, refresh: bool = True) -> dict[str, pd.Seri
     """The configured macro series from the store, refreshed first; failures become warnings."""
     from comove.data.providers import parse_source
     from comove.data.refresh import refresh as refresh_source
-    from comove.data.store import Store
+    from comove.data.store import ShortLivedStore, Store
 
     specs = [parse_source(text) for text in settings.macro_sources]
     failed: list[str] = []
     if refresh:
-        with Store(settings.store_path) as store:
-            for spec in specs:
-                try:
-                    refresh_source(store, spec)
-                except ProviderError as exc:
-                    failed.append(f"{spec.text} ({exc})")
+        writer = ShortLivedStore(settings.store_path)
+        for spec in specs:
+            try:
+                refresh_source(writer, spec)
+            except ProviderError as exc:
+                failed.append(f"{spec.text} ({exc})")
     series: dict[str, pd.Series] = {}
     with Store(settings.store_path, read_only=True) as store:
         for spec in specs:
@@ -242,8 +241,12 @@ def build_analysis(
     full = frames.full_table
     used = table.attrs["windows"]
     x, y = table["crypto_ret"], table["equity_ret"]
+    # The rolling variants warm up on the whole history, like the table's own columns.
+    full_x, full_y = full["crypto_ret"], full["equity_ret"]
     main = used[len(used) // 2]
-    spearman = pd.DataFrame({w: rolling_spearman(x, y, w) for w in used}, index=table.index)
+    spearman = pd.DataFrame(
+        {w: rolling_spearman(full_x, full_y, w).loc[table.index] for w in used}, index=table.index
+    )
     comparison = pd.DataFrame(index=table.index)
     if mode == "synchronous":
         daily = analyze(crypto, equity, [main], calendar=calendar, since=since, until=until)
@@ -253,7 +256,7 @@ def build_analysis(
         comparison["synchronous"] = table[f"corr_{main}"]
     else:
         comparison["naive"] = table[f"corr_{main}"]
-    comparison["lag_adjusted"] = lag_adjusted_corr(x, y, main)
+    comparison["lag_adjusted"] = lag_adjusted_corr(full_x, full_y, main).loc[table.index]
     shifts = matched_shifts(
         momentum_shifts(table["rsi_crypto"], table["macd_hist_crypto"]),
         momentum_shifts(table["rsi_equity"], table["macd_hist_equity"]),
@@ -263,7 +266,9 @@ def build_analysis(
     return Analysis(
         table=table,
         spearman=spearman,
-        ewma=ewma_corr(x, y, ewma_lambda, min_periods=min(30, max(2, len(table) - 1))),
+        ewma=ewma_corr(full_x, full_y, ewma_lambda, min_periods=min(30, max(2, len(full) - 1))).loc[
+            table.index
+        ],
         ewma_lambda=ewma_lambda,
         lead_lag=lead_lag(x, y, lag_limit),
         lead_lag_best=lead_lag_summary(x, y, lag_limit),

@@ -192,14 +192,13 @@ def _refresh_chain(
 ) -> str | None:
     """Refresh the first working source of ``chain``; the (redacted) reason when none works."""
     from comove.data.refresh import refresh_first_available
-    from comove.data.store import Store
+    from comove.data.store import ShortLivedStore
 
     options: dict[str, Any] = {"now": now}
     if providers is not None:
         options["providers"] = providers
     try:
-        with Store(settings.store_path) as store:
-            refresh_first_available(store, list(chain), **options)
+        refresh_first_available(ShortLivedStore(settings.store_path), list(chain), **options)
     except ComoveError as exc:
         return redact(str(exc), [settings.fred_api_key])
     return None

@@ -105,10 +105,12 @@ def test_macd_matches_textbook_loop_including_warm_up() -> None:
 def test_relative_volume_uses_the_bars_before() -> None:
     volume = pd.Series([100.0] * 20 + [300.0, 0.0, 100.0])
     got = relative_volume(volume, 20)
-    assert got.iloc[:20].isna().all()
+    assert got.iloc[:10].isna().all()  # the baseline needs half the window
+    assert got.iloc[10] == pytest.approx(1.0)
     assert got.iloc[20] == pytest.approx(3.0)
-    assert got.iloc[21] == pytest.approx(0.0)
-    assert got.iloc[22] == pytest.approx(100.0 / ((18 * 100 + 300 + 0) / 20))
+    assert np.isnan(got.iloc[21])  # zero volume is "not reported"
+    # the baseline of bar 22 is bars 2..21 without the unreported one: 18 x 100 and 300
+    assert got.iloc[22] == pytest.approx(100.0 / ((18 * 100 + 300) / 19))
     assert relative_volume(pd.Series(np.zeros(30)), 20).isna().all()
 
 

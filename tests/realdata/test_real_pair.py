@@ -92,6 +92,13 @@ def test_synchronous_mode_samples_eth_at_the_new_york_close(
     table = comove.analyze(eth, rut, mode="synchronous", crypto_intraday=hourly)
     daily = comove.analyze(eth, rut, since=table.index[0], until=table.index[-1])
     assert table.attrs["mode"] == "synchronous"
+    # No look-ahead: at the 16:00 New York price, the UTC day is not over yet, so crypto
+    # momentum comes from the previous day's bar.
+    own_rsi = comove.rsi(eth["close"])
+    day = pd.Timestamp("2024-07-15")
+    assert table["rsi_crypto"][day] == own_rsi[day - pd.Timedelta(days=1)]
+    with pytest.raises(comove.DataError, match="daily bars are needed"):
+        comove.analyze(hourly, rut)
     # Sampling at the equity close removes the 3-4 hour mismatch, so the link looks stronger.
     assert table["corr_90"].mean() > daily["corr_90"].reindex(table.index).mean()
 

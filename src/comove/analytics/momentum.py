@@ -142,12 +142,15 @@ def relative_volume(volume: pd.Series, window: int = 20) -> pd.Series:
     """Volume divided by the mean volume of the ``window`` bars before it.
 
     The current bar is left out of its own baseline so a spike is not dampened by itself.
-    NaN until ``window`` earlier bars exist and wherever that mean is zero or missing.
+    A zero volume means "not reported" (index feeds do this), not "nothing traded": it is
+    missing, both as a value and in baselines, which need half the window reported. NaN
+    until then and wherever the volume is missing.
     """
     _check_period("relative volume", window)
-    baseline = sma(volume, window).shift(1)
+    reported = volume.where(volume > 0)
+    baseline = reported.rolling(window, min_periods=max(1, window // 2)).mean().shift(1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = (volume / baseline.where(baseline > 0)).to_numpy(dtype="float64", copy=True)
+        values = (reported / baseline).to_numpy(dtype="float64", copy=True)
     values[~np.isfinite(values)] = np.nan
     return pd.Series(values, index=volume.index, name=volume.name)
 

@@ -70,8 +70,15 @@ def _momentum(
     rsi_period: int,
     macd_periods: tuple[int, int, int],
     volume_window: int,
+    *,
+    known_a_day_later: bool = False,
 ) -> pd.DataFrame:
-    """Indicators on the asset's own bars (as its chart shows them), sampled onto sessions."""
+    """Indicators on the asset's own bars (as its chart shows them), sampled onto sessions.
+
+    ``known_a_day_later``: a bar dated d is only complete at the end of d (crypto's UTC day
+    ends after the New York close), so session d uses the bar of d - 1 — needed when the
+    session's crypto price is taken at the equity close (synchronous mode).
+    """
     close = bars["close"]
     lines = macd(close, *macd_periods)
     own = pd.DataFrame(
@@ -86,7 +93,21 @@ def _momentum(
         },
         index=bars.index,
     )
+    if known_a_day_later:
+        own.index = own.index + pd.Timedelta(days=1)
     return own.reindex(sessions)
+
+
+def _as_date(name: str, value: str | pd.Timestamp | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise DataError(f"--{name} {value!r} is not a date (expected YYYY-MM-DD)") from None
+    if pd.isna(stamp):
+        raise DataError(f"--{name} {value!r} is not a date (expected YYYY-MM-DD)")
+    return stamp
 
 
 @dataclass(frozen=True)
@@ -195,7 +216,10 @@ def analysis_frames(
         columns[f"beta_{w}"] = beta
     notes: list[str] = []
     for label, bars in (("crypto", crypto), ("equity", equity)):
-        indicators = _momentum(bars, sessions, rsi_period, macd_periods, volume_window)
+        indicators = _momentum(
+            bars, sessions, rsi_period, macd_periods, volume_window,
+            known_a_day_later=label == "crypto" and mode == "synchronous",
+        )  # fmt: skip
         columns[f"rsi_{label}"] = indicators["rsi"]
         columns[f"macd_{label}"] = indicators["macd"]
         columns[f"macd_signal_{label}"] = indicators["signal"]
@@ -226,8 +250,7 @@ def analysis_frames(
         crypto_norm=rebase(full["crypto_close"]), equity_norm=rebase(full["equity_close"])
     )[table_columns(windows)].astype("float64")
     full.index.name = "date"
-    start = pd.Timestamp(since) if since is not None else None
-    end = pd.Timestamp(until) if until is not None else None
+    start, end = _as_date("since", since), _as_date("until", until)
     if start is not None and end is not None and start > end:
         raise DataError(f"--since {start.date()} is after --until {end.date()}")
     table = full.loc[start:end]

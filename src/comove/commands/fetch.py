@@ -26,10 +26,10 @@ VERIFY_TOLERANCE = {"crypto": 0.01, "equity": 0.005}
 
 
 def _open_store(path: Path) -> Any:
-    """The writable store at ``path`` (a seam for tests)."""
-    from comove.data.store import Store
+    """The store at ``path``, opened per call so fetches never hold its lock (a seam for tests)."""
+    from comove.data.store import ShortLivedStore
 
-    return Store(path)
+    return ShortLivedStore(path)
 
 
 def _provider_options() -> dict[str, Any]:
@@ -152,7 +152,6 @@ def _run(
         groups.append(("crypto", [parse_source(s) for s in settings.crypto_sources], True))
         groups.append(("equity", [parse_source(s) for s in settings.equity_sources], True))
         groups.extend((s, [parse_source(s)], False) for s in settings.macro_sources)
-    settings.store_path.parent.mkdir(parents=True, exist_ok=True)
     store = _open_store(settings.store_path)
     try:
         return _fetch_all(console, store, settings, groups, since_ts, interval, verify)

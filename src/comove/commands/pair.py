@@ -72,13 +72,41 @@ ModeOpt = Annotated[
         help="daily: crypto UTC-day close on each session; synchronous: crypto price at the equity close (needs --crypto-hourly).",
     ),
 ]
+
+
+def _windows_option(text: str | None) -> str | None:
+    if text is not None:
+        parse_windows(text)
+    return text
+
+
+def _date_option(text: str | None) -> str | None:
+    """Check a date as it is parsed, so a typo is a usage error before any work starts."""
+    if text is not None:
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            raise typer.BadParameter(f"expected a date like 2024-01-31, got {text!r}") from None
+    return text
+
+
 CalendarOpt = Annotated[
-    str, typer.Option("--calendar", help="Equity exchange calendar (exchange_calendars name).")
+    str | None,
+    typer.Option(
+        "--calendar",
+        help="Equity exchange calendar (exchange_calendars name) [default: XNYS, or [analysis] calendar].",
+        show_default=False,
+    ),
 ]
 WindowsOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--windows", help="Rolling windows in sessions, comma-separated (each at least 3)."
+        "--windows",
+        help="Rolling windows in sessions, comma-separated, each at least 3 [default: 30,60,90, or [analysis] windows].",
+        callback=_windows_option,
+        show_default=False,
     ),
 ]
 SinceOpt = Annotated[
@@ -86,11 +114,18 @@ SinceOpt = Annotated[
     typer.Option(
         "--since",
         help="First date shown (YYYY-MM-DD); earlier data warms up the indicators.",
+        callback=_date_option,
         show_default=False,
     ),
 ]
 UntilOpt = Annotated[
-    str | None, typer.Option("--until", help="Last date shown (YYYY-MM-DD).", show_default=False)
+    str | None,
+    typer.Option(
+        "--until",
+        help="Last date shown (YYYY-MM-DD).",
+        callback=_date_option,
+        show_default=False,
+    ),
 ]
 PriceOpt = Annotated[
     Price,
@@ -144,8 +179,8 @@ class PairOptions:
     demo: bool = False
     crypto_hourly: str | None = None
     mode: Mode = Mode.daily
-    calendar: str = "XNYS"
-    windows: str = "30,60,90"
+    calendar: str | None = None
+    windows: str | None = None
     since: str | None = None
     until: str | None = None
     price: Price = Price.auto
@@ -222,10 +257,19 @@ def load_pair(console: Console, options: PairOptions) -> PairData:
     return PairData(crypto, equity, hourly, macro, large_caps)
 
 
-def build_pair_analysis(console: Console, options: PairOptions) -> Analysis:
-    """Load the pair and run the whole analysis, with progress on the console."""
+def build_pair_analysis(
+    console: Console, options: PairOptions, *, cost_bps: float = 10.0
+) -> Analysis:
+    """Load the pair and run the whole analysis, with progress on the console.
+
+    ``cost_bps`` is the backtest's cost per unit of turnover.
+    """
+    from comove.config import load_settings
     from comove.pipeline import build_analysis
 
+    settings = load_settings(options.config)
+    windows = parse_windows(options.windows) if options.windows else list(settings.windows)
+    calendar = options.calendar or settings.calendar
     data = load_pair(console, options)
     if options.mode is Mode.synchronous and data.hourly is None:
         raise ConfigError(
@@ -235,12 +279,13 @@ def build_pair_analysis(console: Console, options: PairOptions) -> Analysis:
         return build_analysis(
             data.crypto,
             data.equity,
-            parse_windows(options.windows),
-            calendar=options.calendar,
+            windows,
+            calendar=calendar,
             mode=options.mode.value,
             crypto_intraday=data.hourly,
             macro=data.macro,
             large_caps=data.large_caps,
+            cost_bps=cost_bps,
             since=options.since,
             until=options.until,
             ewma_lambda=options.ewma_lambda,

@@ -20,6 +20,7 @@ import typer
 from comove.commands.common import check_output_path, run_command, stderr_console, step
 from comove.commands.pair import (
     CalendarOpt,
+    ConfigOpt,
     CryptoOpt,
     DemoOpt,
     EquityOpt,
@@ -28,10 +29,12 @@ from comove.commands.pair import (
     LastBarOpt,
     Mode,
     ModeOpt,
+    OfflineOpt,
     PairOptions,
     Price,
     PriceOpt,
     SinceOpt,
+    StoreOpt,
     UntilOpt,
     WindowsOpt,
     build_pair_analysis,
@@ -71,21 +74,16 @@ def _value_text(value: float) -> str:
     return f"{value:+.3f}" if abs(value) < 10 else f"{value:.1f}"
 
 
-def _evaluation(analysis: Analysis, cost_bps: float = 10.0) -> Evaluation:
-    """What the pipeline attached to the analysis, or computed here from its table."""
-    from comove.signals.evaluate import Evaluation, evaluate_all
+def _evaluation(analysis: Analysis) -> Evaluation:
+    """The evaluation the pipeline attached to the analysis (whole aligned history)."""
+    from comove.signals.evaluate import Evaluation
 
-    signals = getattr(analysis, "signals", None)
-    result = getattr(analysis, "backtest", None)
-    study = getattr(analysis, "event_study", None)
-    claims = getattr(analysis, "claims", None)
-    if signals is None or result is None or study is None or claims is None:
-        return evaluate_all(analysis.table, cost_bps=cost_bps)
-    if result.cost_bps != cost_bps:
-        from comove.signals.evaluate import backtest
-
-        result = backtest(analysis.table, signals, cost_bps=cost_bps)
-    return Evaluation(signals=signals, backtest=result, event_study=study, claims=claims)
+    return Evaluation(
+        signals=analysis.signals,
+        backtest=analysis.backtest,
+        event_study=analysis.event_study,
+        claims=analysis.claims,
+    )
 
 
 def checklist_json(checks: list[SignalCheck]) -> list[dict[str, Any]]:
@@ -276,30 +274,29 @@ def register(app: typer.Typer) -> None:
         output_format: FormatOpt = SignalsFormat.table,
         crypto_hourly: HourlyOpt = None,
         mode: ModeOpt = Mode.daily,
-        calendar: CalendarOpt = "XNYS",
-        windows: WindowsOpt = "30,60,90",
+        calendar: CalendarOpt = None,
+        windows: WindowsOpt = None,
         since: SinceOpt = None,
         until: UntilOpt = None,
         price: PriceOpt = Price.auto,
         drop_last: LastBarOpt = None,
         ewma_lambda: LambdaOpt = 0.94,
+        store: StoreOpt = None,
+        offline: OfflineOpt = False,
+        config: ConfigOpt = None,
     ) -> None:
         """The signal checklist of the latest session: every condition, its value and since when."""
         console = stderr_console()
         options = _options(
             crypto=crypto, equity=equity, demo=demo, crypto_hourly=crypto_hourly, mode=mode,
             calendar=calendar, windows=windows, since=since, until=until, price=price,
-            drop_last=drop_last, ewma_lambda=ewma_lambda,
+            drop_last=drop_last, ewma_lambda=ewma_lambda, store=store, offline=offline,
+            config=config,
         )  # fmt: skip
 
         def body(caught: list[warnings.WarningMessage]) -> None:
             analysis = build_pair_analysis(console, options)
-            result = getattr(analysis, "signals", None)
-            if result is None:
-                from comove.signals.rules import evaluate_signals
-
-                with step(console, "Evaluating the signals"):
-                    result = evaluate_signals(analysis.table)
+            result = analysis.signals
             checks = result.checklist()
             synthetic = bool(analysis.meta.get("synthetic"))
             if output_format is SignalsFormat.json:
@@ -338,27 +335,30 @@ def register(app: typer.Typer) -> None:
         ] = None,
         crypto_hourly: HourlyOpt = None,
         mode: ModeOpt = Mode.daily,
-        calendar: CalendarOpt = "XNYS",
-        windows: WindowsOpt = "30,60,90",
+        calendar: CalendarOpt = None,
+        windows: WindowsOpt = None,
         since: SinceOpt = None,
         until: UntilOpt = None,
         price: PriceOpt = Price.auto,
         drop_last: LastBarOpt = None,
         ewma_lambda: LambdaOpt = 0.94,
+        store: StoreOpt = None,
+        offline: OfflineOpt = False,
+        config: ConfigOpt = None,
     ) -> None:
         """What the signals were worth: event study, the stance overlay vs buy-and-hold ETH."""
         console = stderr_console()
         options = _options(
             crypto=crypto, equity=equity, demo=demo, crypto_hourly=crypto_hourly, mode=mode,
             calendar=calendar, windows=windows, since=since, until=until, price=price,
-            drop_last=drop_last, ewma_lambda=ewma_lambda,
+            drop_last=drop_last, ewma_lambda=ewma_lambda, store=store, offline=offline,
+            config=config,
         )  # fmt: skip
 
         def body(caught: list[warnings.WarningMessage]) -> None:
             target = check_output_path(report) if report is not None else None
-            analysis = build_pair_analysis(console, options)
-            with step(console, "Evaluating the signals"):
-                evaluation = _evaluation(analysis, cost_bps)
+            analysis = build_pair_analysis(console, options, cost_bps=cost_bps)
+            evaluation = _evaluation(analysis)
             synthetic = bool(analysis.meta.get("synthetic"))
             if output_format is SignalsFormat.json:
                 text = json.dumps(

@@ -141,6 +141,13 @@ def align(
         raise ConfigError(f"alignment mode must be one of {', '.join(ALIGN_MODES)}, got {mode!r}")
     if crypto.empty or equity.empty:
         raise DataError("cannot align: one of the series has no bars")
+    for label, bars in (("crypto", crypto), ("equity", equity)):
+        interval = bars.attrs.get("interval", "1d")
+        if interval != "1d":
+            raise DataError(
+                f"{bars.attrs.get('source', label)}: {interval} bars given as the {label} series; "
+                "daily bars are needed (hourly crypto goes to --crypto-hourly)"
+            )
     first = max(crypto.index[0], equity.index[0])
     last = min(crypto.index[-1], equity.index[-1])
     if mode == "synchronous":

@@ -1041,3 +1041,41 @@ def _meta_is_24_7(meta: dict[str, Any]) -> bool:
     """Same rule as :func:`comove.data.bars._is_24_7`, on the whole stored series."""
     rows = int(meta["rows"])
     return rows > 0 and int(meta["weekend_rows"]) / rows > 0.1
+
+
+_READ_METHODS = frozenset(
+    {"read_bars", "read_series", "last_bar_time", "last_fetch", "symbols", "info"}
+)
+
+
+class ShortLivedStore:
+    """A :class:`Store` whose every method opens the file only for that call.
+
+    A refresh spends most of its time waiting on the network between a few store reads
+    and one write; holding the file's lock through the wait would block every other
+    comove process (the dashboard, a report) for as long as the providers retry.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, lock_timeout: float = 30.0) -> None:
+        self.path = path
+        self.lock_timeout = lock_timeout
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not callable(getattr(Store, name, None)):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            read_only = name in _READ_METHODS
+            with Store(self.path, read_only=read_only, lock_timeout=self.lock_timeout) as store:
+                return getattr(store, name)(*args, **kwargs)
+
+        return call
+
+    def __enter__(self) -> ShortLivedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def close(self) -> None:
+        """Nothing stays open between calls."""
