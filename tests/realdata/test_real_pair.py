@@ -95,8 +95,7 @@ def test_synchronous_mode_samples_eth_at_the_new_york_close(
     # No look-ahead: at the 16:00 New York price, the UTC day is not over yet, so crypto
     # momentum comes from the previous day's bar.
     own_rsi = comove.rsi(eth["close"])
-    day = pd.Timestamp("2024-07-15")
-    assert table["rsi_crypto"][day] == own_rsi[day - pd.Timedelta(days=1)]
+    assert table["rsi_crypto"]["2024-07-15"] == own_rsi["2024-07-14"]
     with pytest.raises(comove.DataError, match="daily bars are needed"):
         comove.analyze(hourly, rut)
     # Sampling at the equity close removes the 3-4 hour mismatch, so the link looks stronger.
