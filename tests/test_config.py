@@ -33,6 +33,7 @@ def test_config_file_in_working_folder(tmp_path: Path) -> None:
     assert settings.store_path == Path("/data/comove.duckdb")
     assert settings.fred_api_key == "sekret-123"
     assert "sekret" not in repr(settings.redacted())
+    assert "sekret" not in repr(settings)
     assert settings.redacted()["fred_api_key"] == "***"
     assert settings.config_files[-1] == tmp_path / "comove.toml"
 
@@ -50,6 +51,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("[nonsense]\nx = 1\n", "unknown section [nonsense]"),
         ("[analysis]\nwindows = [2]\n", "windows"),
         ("[pair]\ncrypto = []\n", "expected a source"),
+        ("pair = 3\n", "must be a table"),
     ],
 )
 def test_bad_config_names_the_file(tmp_path: Path, text: str, message: str) -> None:

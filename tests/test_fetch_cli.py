@@ -99,7 +99,7 @@ def test_one_provider_down_exit_3_others_stored(env: Path, fake: FakeServer) -> 
     assert result.exit_code == 3
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [
-        f"error: yahoo: {fake.url.removeprefix('http://')} answered HTTP 503 after 5 attempts"
+        f"error: yahoo:^RUT: {fake.url.removeprefix('http://')} answered HTTP 503 after 5 attempts"
     ]
     assert len(stored(env, "ETH/USD", "exchange:kraken")) == 214
     assert "Traceback" not in result.output
@@ -165,8 +165,8 @@ def test_no_network_exit_3_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 3
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 2
-    assert errors[0].startswith(f"error: cannot reach 127.0.0.1:{port}: no network? (")
-    assert errors[1].startswith("error: cannot reach nonexistent.invalid: no network? (")
+    assert errors[0].startswith(f"error: yahoo:^RUT: cannot reach 127.0.0.1:{port}: no network? (")
+    assert errors[1].startswith("error: fred:WALCL: cannot reach nonexistent.invalid: no network? (")
 
 
 def test_offline_many_sources_give_up_fast(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -192,7 +192,7 @@ class Settings:
     windows: tuple[int, ...] = (30, 60, 90)
     calendar: str = "XNYS"
     store_path: Path = field(default_factory=default_store_path)
-    fred_api_key: str | None = None
+    fred_api_key: str | None = field(default=None, repr=False)
     config_files: tuple[Path, ...] = ()
     watch: WatchSettings = field(default_factory=WatchSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
@@ -379,6 +379,9 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path) -> Settings:
         raise ConfigError(
             f"{path}: unknown section [{unknown[0]}] (known: {', '.join(sorted(known))})"
         )
+    for section in ("pair", "analysis", "store", "keys", "watch", "alerts", "signals"):
+        if section in data and not isinstance(data[section], dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of settings, not a value")
     changes: dict[str, Any] = {}
     pair = data.get("pair", {})
     if "crypto" in pair:
@@ -438,6 +441,8 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
         settings = _apply(settings, data, path)
     if env.get("COMOVE_HOME"):
         settings = replace(settings, store_path=Path(env["COMOVE_HOME"]).expanduser() / STORE_FILE)

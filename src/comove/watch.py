@@ -39,7 +39,7 @@ from comove.alerts import (
     detect_alerts,
 )
 from comove.config import Settings
-from comove.data.providers.base import redact
+from comove.data.providers.base import redact, reset_network_state
 from comove.errors import ComoveError
 
 if TYPE_CHECKING:
@@ -218,6 +218,8 @@ def run_cycle(
     """One watch cycle: refresh what is due, analyse, detect, deliver, record."""
     from comove.data.store import Store
 
+    # Hosts found unreachable in an earlier cycle get their full retries again.
+    reset_network_state()
     started = _utc(now if now is not None else clock())
     stop = stop or threading.Event()
     previous = load_state(settings)
@@ -347,6 +349,10 @@ def watch_loop(
             now = _utc(clock())
             result = CycleResult(now, now, "error", str(exc), None)
             log.error("watch cycle failed: %s", exc)
+        except Exception as exc:  # a monitor must outlive one bad cycle
+            now = _utc(clock())
+            result = CycleResult(now, now, "error", f"{type(exc).__name__}: {exc}", None)
+            log.exception("watch cycle failed unexpectedly")
         results.append(result)
         if out is not None:
             out.write(result.line() + "\n")

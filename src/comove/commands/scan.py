@@ -21,6 +21,7 @@ from comove.commands.common import (
     step,
     write_atomic,
 )
+from comove.commands.pair import parse_windows
 from comove.errors import ComoveError, ConfigError
 
 if TYPE_CHECKING:
@@ -45,12 +46,7 @@ class PriceChoiceOpt(StrEnum):
 
 
 def _parse_windows(text: str) -> tuple[int, ...]:
-    try:
-        windows = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise typer.BadParameter(
-            f"expected whole numbers separated by commas, got {text!r}"
-        ) from None
+    windows = tuple(parse_windows(text))
     if not windows or any(w < 3 for w in windows):
         raise ConfigError(f"--windows: each window must be at least 3 sessions, got {text!r}")
     return tuple(dict.fromkeys(windows))

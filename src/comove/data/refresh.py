@@ -156,7 +156,7 @@ def refresh(
         store.record_fetch(
             spec.source_id, symbol_key, record_interval, ok=False, message=str(exc), at=fetched_at
         )
-        raise
+        raise type(exc)(_naming_source(spec, str(exc))) from exc
     except DataError as exc:
         # A reply that parses but fails validation is the provider's fault, not the user's.
         message = redact(f"{spec.text}: bad data from the provider: {exc}")
@@ -176,6 +176,15 @@ def refresh(
         at=fetched_at,
     )
     return result
+
+
+def _naming_source(spec: SourceSpec, message: str) -> str:
+    """``SOURCE: message``: several sources can fail the same way against one host."""
+    if message.startswith(f"{spec.text}: "):
+        return message
+    for prefix in {spec.source_id, spec.provider, spec.venue or spec.provider}:
+        message = message.removeprefix(f"{prefix}: ")
+    return f"{spec.text}: {message}"
 
 
 def _last_series_date(store: Any, series_id: str) -> pd.Timestamp | None:
@@ -209,7 +218,7 @@ def refresh_first_available(
         try:
             result = refresh(store, spec, **options)
         except ProviderError as exc:
-            skipped.append((spec.text, str(exc)))
+            skipped.append((spec.text, str(exc).removeprefix(f"{spec.text}: ")))
             continue
         result.fallbacks = skipped
         return spec, result

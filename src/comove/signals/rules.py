@@ -36,8 +36,8 @@ The signals (defaults of :class:`SignalConfig`):
     current one included). After that, a low correlation is the new regime, not a
     decoupling. Large crypto moves on days the index barely moved (|crypto return| > 2σ and
     |equity return| < 0.5σ, σ the standard deviation of the 60 sessions *before*) are
-    flagged in ``SignalResult.crypto_only_moves`` and counted in the checklist; they are
-    not required for the state.
+    flagged in ``SignalResult.crypto_only_moves`` (the report and the claims check count
+    them); they are not required for the state.
 ``stance``
     The macro overlay for ETH exposure, decided from the three signals on each session:
     NaN (unknown) while ``decoupling`` is unknown (the correlation windows are warming up);
@@ -689,7 +689,7 @@ def _checklist(result: SignalResult, date: str | pd.Timestamp | None) -> list[Si
         summary = "Stance cannot be confirmed: the correlation windows are still warming up"
     else:
         summary = f"Stance is {word} since {since.date() if since is not None else '?'}"
-        if states_on(result, "decoupling", i):
+        if result.columns["signal_decoupling"].iloc[i] == 1.0:
             summary += " (decoupling: the macro overlay is not trusted)"
     checks.append(
         SignalCheck(
@@ -703,15 +703,3 @@ def _checklist(result: SignalResult, date: str | pd.Timestamp | None) -> list[Si
         )
     )
     return checks
-
-
-def states_on(result: SignalResult, signal: str, i: int) -> bool:
-    return bool(result.columns[f"signal_{signal}"].iloc[i] == 1.0)
-
-
-def recent_crypto_only_moves(result: SignalResult, date: str | pd.Timestamp | None = None) -> int:
-    """How many crypto-only large moves fell in the ``move_count_window`` sessions up to ``date``."""
-    moves = result.crypto_only_moves
-    if date is not None:
-        moves = moves.loc[: pd.Timestamp(date)]
-    return int(np.nansum(moves.tail(result.config.move_count_window).to_numpy()))

@@ -68,7 +68,10 @@ def _given_token(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE)
+    # The query string carries the token only to open the page (which then sets the
+    # cookie), so API URLs with the token never end up in proxy logs.
+    from_query = request.query_params.get("token") if request.url.path == "/" else None
+    return from_query or request.cookies.get(TOKEN_COOKIE)
 
 
 def _host_name(request: Request) -> str:
