@@ -166,7 +166,9 @@ def test_no_network_exit_3_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) 
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 2
     assert errors[0].startswith(f"error: yahoo:^RUT: cannot reach 127.0.0.1:{port}: no network? (")
-    assert errors[1].startswith("error: fred:WALCL: cannot reach nonexistent.invalid: no network? (")
+    assert errors[1].startswith(
+        "error: fred:WALCL: cannot reach nonexistent.invalid: no network? ("
+    )
 
 
 def test_offline_many_sources_give_up_fast(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
