@@ -348,3 +348,33 @@ def test_inputs_are_not_mutated() -> None:
     before = table.copy()
     evaluate_signals(table)
     pd.testing.assert_frame_equal(table, before)
+
+
+def _hysteresis_loop(values: np.ndarray, enter: float, exit_: float, above: bool) -> list[float]:
+    """The rule written as a plain loop: enter at one level, leave at the other."""
+    out, state, known = [], False, False
+    for v in values:
+        if not np.isfinite(v):
+            out.append(np.nan)
+            known = False
+            continue
+        level = exit_ if (known and state) else enter
+        state = v >= level if above else v < level
+        known = True
+        out.append(1.0 if state else 0.0)
+    return out
+
+
+@pytest.mark.parametrize(("comparison", "enter", "exit_"), [(">=", 0.5, 0.45), ("<", 0.2, 0.25)])
+def test_vectorised_hysteresis_equals_the_plain_loop(
+    comparison: str, enter: float, exit_: float
+) -> None:
+    from comove.signals.rules import hysteresis
+
+    rng = np.random.default_rng(3)
+    values = (0.1 * np.cumsum(rng.normal(0, 0.3, 2000))) % 1.0
+    values[rng.choice(2000, 60, replace=False)] = np.nan
+    got = hysteresis(values, comparison, enter, exit_)  # type: ignore[arg-type]
+    want = _hysteresis_loop(values, enter, exit_, above=comparison == ">=")
+    np.testing.assert_array_equal(got, np.array(want))
+    assert 0 < np.nansum(got) < np.isfinite(got).sum()  # both states occur

@@ -241,26 +241,28 @@ def hysteresis(
     """Pass (1.0) / fail (0.0) / unknown (NaN) per row, entering and leaving at two levels.
 
     A missing value is unknown and forgets the previous state: the condition has to reach the
-    enter level again afterwards.
+    enter level again afterwards. The enter level is the stricter one (as in SignalConfig).
     """
-    out = np.full(len(values), np.nan)
-    state = False
-    known = False
-    for i, v in enumerate(values):
-        if not np.isfinite(v):
-            known = False
-            continue
-        if comparison == ">=":
-            state = v >= exit_ if (known and state) else v >= enter
-        elif comparison == ">":
-            state = v > exit_ if (known and state) else v > enter
-        elif comparison == "<":
-            state = v < exit_ if (known and state) else v < enter
-        else:
-            state = v <= exit_ if (known and state) else v <= enter
-        known = True
-        out[i] = 1.0 if state else 0.0
-    return out
+    passes = _COMPARE[comparison]
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        entered = finite & passes(values, enter)
+        left = finite & ~passes(values, exit_)
+    # Each row either decides the state (enter, leave, or a missing value that resets it)
+    # or, between the two levels, carries the previous state forward.
+    decided = np.full(len(values), np.nan)
+    decided[left | ~finite] = 0.0
+    decided[entered] = 1.0
+    state = pd.Series(decided).ffill().fillna(0.0).to_numpy()
+    return np.where(finite, state, np.nan)
+
+
+_COMPARE: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<": np.less,
+    "<=": np.less_equal,
+}
 
 
 def kleene_and(parts: Sequence[np.ndarray]) -> np.ndarray:
