@@ -140,10 +140,13 @@ def aligned_closes(closes: Sequence[pd.Series], dates: pd.DatetimeIndex) -> np.n
 
 def log_return_panel(closes: np.ndarray) -> np.ndarray:
     """Log returns between consecutive rows of a close panel; NaN where either close is."""
-    out = np.full(closes.shape, np.nan, order="F")
+    out = np.empty(closes.shape, order="F")
+    out[0] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        # log(a / b), as comove.log_returns, so the panel matches it bit for bit.
-        out[1:] = np.log(closes[1:] / closes[:-1])
+        # log(a / b), as comove.log_returns, so the panel matches it bit for bit; computed
+        # in place to spare two panel-sized temporaries.
+        np.divide(closes[1:], closes[:-1], out=out[1:])
+        np.log(out[1:], out=out[1:])
     return out
 
 
