@@ -68,7 +68,7 @@ def load_bars(
 
         spec = parse_source(source)
         with Store(settings.store_path, read_only=True) as store:
-            return _stored_bars(store, spec.symbol, None, source, drop_incomplete)
+            return stored_bars(store, spec.symbol, None, source, drop_incomplete)
     if provider in LIVE_PROVIDERS:
         return live_bars([source], settings, refresh=refresh, drop_incomplete=drop_incomplete)
     if provider == "fred":
@@ -80,9 +80,10 @@ def load_bars(
     )
 
 
-def _stored_bars(
+def stored_bars(
     store: Store, symbol: str, origin: str | None, label: str, drop_incomplete: bool | None
 ) -> pd.DataFrame:
+    """Stored bars of ``symbol`` (from ``origin``, or the latest source) without a live bar."""
     bars = store.read_bars(symbol, source=origin)
     kept, dropped = drop_unfinished_bar(bars, str(bars.attrs["interval"]), drop_incomplete)
     if kept.empty:
@@ -123,7 +124,7 @@ def live_bars(
     with Store(settings.store_path, read_only=True) as store:
         for spec in [used] if used is not None else specs:
             if store.last_bar_time(spec.source_id, spec.symbol) is not None:
-                bars = _stored_bars(store, spec.symbol, spec.source_id, spec.text, drop_incomplete)
+                bars = stored_bars(store, spec.symbol, spec.source_id, spec.text, drop_incomplete)
                 break
         else:
             if failure is not None:
@@ -139,6 +140,14 @@ def live_bars(
             stacklevel=2,
         )
     return bars
+
+
+def live_large_caps(settings: Settings, *, refresh: bool = True) -> pd.DataFrame | None:
+    """The large-cap index for breadth, or ``None`` when it can be neither fetched nor read."""
+    try:
+        return live_bars(settings.large_cap_sources, settings, refresh=refresh)
+    except (DataError, ProviderError):
+        return None
 
 
 def live_macro(settings: Settings, *, refresh: bool = True) -> dict[str, pd.Series]:

@@ -148,18 +148,12 @@ def chain_health(settings: Settings) -> dict[str, ChainHealth]:
 
 def analyze_stored(settings: Settings) -> Analysis:
     """The analysis of the configured pair from what the store holds (no fetching)."""
-    from comove.errors import DataError, ProviderError
-    from comove.pipeline import build_analysis, live_bars, live_macro
+    from comove.pipeline import build_analysis, live_bars, live_large_caps, live_macro
 
     crypto = live_bars(settings.crypto_sources, settings, refresh=False)
     equity = live_bars(settings.equity_sources, settings, refresh=False)
     macro = live_macro(settings, refresh=False)
-    try:
-        large_caps: pd.DataFrame | None = live_bars(
-            settings.large_cap_sources, settings, refresh=False
-        )
-    except (DataError, ProviderError):
-        large_caps = None
+    large_caps = live_large_caps(settings, refresh=False)
     return build_analysis(
         crypto,
         equity,

@@ -220,8 +220,13 @@ def load_pair(console: Console, options: PairOptions) -> PairData:
             demo_series, demo_large_caps = demo_macro(equity_bars)
         return PairData(crypto_bars, equity_bars, None, demo_series, demo_large_caps)
     from comove.config import load_settings
-    from comove.errors import DataError, ProviderError
-    from comove.pipeline import LIVE_PROVIDERS, live_bars, live_macro, load_bars
+    from comove.pipeline import (
+        LIVE_PROVIDERS,
+        live_bars,
+        live_large_caps,
+        live_macro,
+        load_bars,
+    )
 
     settings = load_settings(options.config).with_store(options.store)
     refresh = not options.offline
@@ -248,12 +253,7 @@ def load_pair(console: Console, options: PairOptions) -> PairData:
     live = refresh and (len(given) < 2 or any(s.partition(":")[0] in LIVE_PROVIDERS for s in given))
     with step(console, "Updating macro series and large caps" if live else "Reading macro data"):
         macro = live_macro(settings, refresh=live)
-        try:
-            large_caps: pd.DataFrame | None = live_bars(
-                settings.large_cap_sources, settings, refresh=live
-            )
-        except (DataError, ProviderError):
-            large_caps = None
+        large_caps = live_large_caps(settings, refresh=live)
     return PairData(crypto, equity, hourly, macro, large_caps)
 
 

@@ -344,16 +344,11 @@ class Dashboard:
     def _load(
         self, key: PairKey
     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.Series], pd.DataFrame | None]:
-        from comove.data.bars import drop_unfinished_bar
         from comove.data.providers import parse_source
+        from comove.pipeline import stored_bars
 
         def bars(store: Store, symbol: str, source: str | None = None) -> pd.DataFrame:
-            frame = store.read_bars(symbol, source=source)
-            kept, dropped = drop_unfinished_bar(frame, str(frame.attrs["interval"]), None)
-            if kept.empty:
-                raise DataError(f"the store holds no complete bars for {symbol!r}")
-            kept.attrs = {**frame.attrs, "dropped_incomplete": dropped}
-            return kept
+            return stored_bars(store, symbol, source, f"store:{symbol}", None)
 
         with self._open() as store:
             crypto = bars(store, key.crypto)
