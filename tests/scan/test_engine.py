@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 import comove
+from comove.analytics import kernels
 from comove.analytics.correlation import rolling_corr_beta
 from comove.errors import ConfigError
+from comove.scan import engine
 from comove.scan.engine import (
     NEWLY_COUPLED,
     NEWLY_DECOUPLED,
@@ -18,12 +20,23 @@ from comove.scan.engine import (
     _side_run,
     latest_corr_beta,
     lead_lag_panel,
+    scan_closes,
     scan_columns,
     scan_frames,
 )
-from comove.scan.universe import prepare_benchmark
+from comove.scan.universe import Benchmark, prepare_benchmark
 
 CONFIG = ScanConfig(windows=(20, 40, 60), lead_lag_sessions=120, max_lag=5, block_size=7)
+needs_numba = pytest.mark.skipif(not kernels.numba_available(), reason="numba not installed")
+PATHS = [pytest.param("compiled", marks=needs_numba), "exact"]
+
+
+@pytest.fixture(params=PATHS)
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on the compiled one-pass kernel, then on the exact numpy path."""
+    if request.param == "exact":
+        monkeypatch.setattr(engine, "numba_available", lambda: False)
+    return str(request.param)
 
 
 def _reference(frame: pd.DataFrame, bench: pd.DataFrame, config: ScanConfig) -> dict[str, object]:
@@ -64,7 +77,7 @@ def _reference(frame: pd.DataFrame, bench: pd.DataFrame, config: ScanConfig) -> 
     return row
 
 
-def test_every_row_matches_the_per_pair_reference(universe) -> None:
+def test_every_row_matches_the_per_pair_reference(universe, path: str) -> None:
     frames, bench_bars = universe
     result = scan_frames(frames, [prepare_benchmark(bench_bars)], CONFIG)
     assert list(result.table.columns) == scan_columns(CONFIG.windows)
@@ -202,3 +215,76 @@ def test_side_run_walks_back_in_steps_without_changing_the_answer() -> None:
         for got, want in zip(_side_run(walk, ends, 0.5, 5, step=step), whole, strict=True):
             assert list(got) == list(want)
     assert max(whole[1]) > 128
+
+
+def _edge_panel() -> tuple[np.ndarray, Benchmark]:
+    """Closes on 400 sessions with the cases a scan kernel must get right."""
+    rng = np.random.default_rng(21)
+    n = 400
+    bench_close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    bench_ret = np.diff(np.log(bench_close), prepend=np.nan)
+    dates = pd.bdate_range("2020-01-01", periods=n)
+    columns = []
+    for beta in (1.5, 0.8, -0.5, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0):
+        ret = beta * np.nan_to_num(bench_ret) + rng.normal(0, 0.012, n)
+        columns.append(50 * np.exp(np.cumsum(ret)))
+    closes = np.column_stack(columns)
+    closes[200:290, 4] = closes[199, 4]  # a stablecoin-like flat stretch: constant windows
+    closes[300:, 5] = closes[299, 5]  # flat to the end: NaN now, run undefined
+    closes[150, 6] = 0.0  # a zero close: infinite returns inside the span
+    closes[:330, 7] = np.nan  # listed late: fewer returns than the lead-lag span
+    closes[260:, 8] = np.nan  # delisted: ends early
+    closes[:370, 9] = np.nan  # shorter than the main window
+    return np.asfortranarray(closes), Benchmark("B", "b", dates, bench_close)
+
+
+@needs_numba
+@pytest.mark.parametrize("threshold", [0.5, -0.2, 0.0])
+def test_compiled_scan_equals_the_exact_path_on_edge_cases(
+    monkeypatch: pytest.MonkeyPatch, threshold: float
+) -> None:
+    closes, bench = _edge_panel()
+    config = ScanConfig(windows=(20, 40, 60), lead_lag_sessions=120, max_lag=8, threshold=threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        compiled = scan_closes(closes, bench, config)
+        monkeypatch.setattr(engine, "numba_available", lambda: False)
+        exact = scan_closes(closes, bench, config)
+    for name, got in compiled.stats.items():
+        want = exact.stats[name]
+        if got.dtype == object or name == "side_sessions":
+            assert list(got) == list(want), name
+        else:
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
+    stats = compiled.stats
+    assert math.isnan(stats["corr_40"][5])  # flat at the end
+    assert stats["side"][5] == ""
+    assert math.isnan(stats["corr_60"][9])  # shorter than the main window
+    assert not math.isnan(stats["corr_20"][9])
+    assert np.isfinite(stats["lead_lag"]).all()
+
+
+@needs_numba
+def test_lead_lag_takes_the_lags_with_at_least_three_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closes, bench = _edge_panel()
+    young = closes[:, 0].copy()
+    young[:392] = np.nan  # 8 closes, 7 returns: lags up to 4 have three pairs
+    panel = np.column_stack([closes[:, 0], closes[:, 8], young])  # full, delisted, young
+    config = ScanConfig(windows=(5, 20), lead_lag_sessions=12, max_lag=10)
+    compiled = scan_closes(panel, bench, config)
+    monkeypatch.setattr(engine, "numba_available", lambda: False)
+    exact = scan_closes(panel, bench, config)
+    np.testing.assert_allclose(compiled.stats["lead_lag_corr"], exact.stats["lead_lag_corr"])
+    np.testing.assert_array_equal(compiled.stats["lead_lag"], exact.stats["lead_lag"])
+    x = np.diff(np.log(young[391:]))
+    y = np.diff(np.log(bench.close[391:]))
+    ccf = comove.lead_lag(pd.Series(x), pd.Series(y), 4)
+    best = int(ccf.index[int(np.argmax(ccf.abs().to_numpy()))])
+    assert compiled.stats["lead_lag"][2] == best
+    assert abs(compiled.stats["lead_lag"][2]) <= 4
+
+
+def test_threshold_outside_minus_one_to_one_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="threshold"):
+        ScanConfig(threshold=1.0)

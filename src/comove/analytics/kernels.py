@@ -31,6 +31,11 @@ square roots and divisions are batched per 512 rows into a vectorised loop. A pa
 ``prange``) across them. Column-major panels (what ``DataFrame.to_numpy()`` gives for a
 float frame) are read in place, row-major ones too (strided, no copy). Outputs are
 allocated column-major, each series' time axis contiguous.
+
+A universe scan needs less than whole series: ``scan_statistics`` visits each series
+once and keeps only what a scan row shows (the latest window of each length, the run of
+the main window's correlation on one side of a threshold, the best lead-lag), so it
+writes a few numbers per series instead of ``n`` per window.
 """
 
 from __future__ import annotations
@@ -367,6 +372,307 @@ def _panel_kernel(  # pragma: no cover - runs compiled
         )
 
 
+def _window_exact(  # pragma: no cover - runs compiled
+    x: Any, y: Any, lo: int, end: int
+) -> tuple[float, float]:
+    """Two-pass correlation and beta of rows ``lo..end`` (all finite), with the rolling rules.
+
+    A constant x or y gives NaN correlation; a constant y gives NaN beta, a constant x
+    (only) beta 0.
+    """
+    m = end - lo + 1
+    mx = 0.0
+    my = 0.0
+    xmin = np.inf
+    xmax = -np.inf
+    ymin = np.inf
+    ymax = -np.inf
+    for i in range(lo, end + 1):
+        mx += x[i]
+        my += y[i]
+        xmin = min(xmin, x[i])
+        xmax = max(xmax, x[i])
+        ymin = min(ymin, y[i])
+        ymax = max(ymax, y[i])
+    mx /= m
+    my /= m
+    sxx = 0.0
+    syy = 0.0
+    sxy = 0.0
+    for i in range(lo, end + 1):
+        dx = x[i] - mx
+        dy = y[i] - my
+        sxx += dx * dx
+        syy += dy * dy
+        sxy += dx * dy
+    const_x = xmin == xmax
+    const_y = ymin == ymax
+    corr = np.nan
+    if not (const_x or const_y) and sxx > 0.0 and syy > 0.0:
+        corr = min(1.0, max(-1.0, sxy / math.sqrt(sxx * syy)))
+    beta = np.nan
+    if not const_y and syy > 0.0:
+        beta = 0.0 if const_x else sxy / syy
+    return corr, beta
+
+
+def _side_from_sums(  # pragma: no cover - runs compiled
+    sx: float,
+    sy: float,
+    sxx: float,
+    syy: float,
+    sxy: float,
+    inv: float,
+    t2: float,
+    positive: bool,
+    constant: bool,
+) -> int:
+    """Side of the threshold (1 above, 0 at or below, -1 NaN) from a window's centred sums.
+
+    ``c / sqrt(vx * vy) > t`` is decided by squares (no square root): for ``t >= 0`` it
+    is ``c > 0 and c^2 > t^2 vx vy``, for ``t < 0`` it is ``c >= 0 or c^2 < t^2 vx vy``.
+    """
+    vx = sxx - sx * sx * inv
+    vy = syy - sy * sy * inv
+    if constant or not (vx > 0.0 and vy > 0.0):
+        return -1
+    c = sxy - sx * sy * inv
+    v = t2 * vx * vy
+    above = (c > 0.0 and c * c > v) if positive else (c >= 0.0 or c * c < v)
+    return 1 if above else 0
+
+
+def _side_run_column(  # pragma: no cover - runs compiled
+    x: Any, y: Any, start: int, end: int, window: int, every: int, threshold: float, at_end: float
+) -> tuple[int, int, int]:
+    """Side of ``threshold`` of the rolling correlation at ``end``, its run, the side before.
+
+    Rows ``start..end`` are finite. Sides are 1 above the threshold, 0 at or below, -1
+    where the correlation is NaN (rows before the first full window, constant windows).
+    The correlation is rolled with running centred sums, recomputed exactly every
+    ``every`` rows as in ``_comoment_column``; ``at_end``, the exact value at ``end``,
+    decides the last side, so it agrees with the correlation shown. Returns ``(last
+    side, first row of its run, side before the run)``.
+    """
+    first_full = start + window - 1
+    if end < first_full:
+        return -1, end + 1, -1
+    inv = 1.0 / window
+    t2 = threshold * threshold
+    positive = threshold >= 0.0
+    prev = -1
+    run_start = first_full
+    before = -1
+    # x (or y) is constant over the window ending at t when its last change (a row whose
+    # value differs from the previous row's) is at or before the window's first row.
+    change_x = start
+    change_y = start
+    for i in range(start + 1, first_full + 1):
+        change_x = i if x[i] != x[i - 1] else change_x
+        change_y = i if y[i] != y[i - 1] else change_y
+    block = first_full
+    while block < end:
+        # exact two-pass sums of the window ending at ``block``; the centre is its mean
+        lo = block - window + 1
+        mx = 0.0
+        my = 0.0
+        for i in range(lo, block + 1):
+            mx += x[i]
+            my += y[i]
+        cx = mx * inv
+        cy = my * inv
+        sx = 0.0
+        sy = 0.0
+        sxx = 0.0
+        syy = 0.0
+        sxy = 0.0
+        for i in range(lo, block + 1):
+            dx = x[i] - cx
+            dy = y[i] - cy
+            sx += dx
+            sy += dy
+            sxx += dx * dx
+            syy += dy * dy
+            sxy += dx * dy
+        if block > first_full:
+            change_x = block if x[block] != x[block - 1] else change_x
+            change_y = block if y[block] != y[block - 1] else change_y
+        constant = change_x <= lo or change_y <= lo
+        side = _side_from_sums(sx, sy, sxx, syy, sxy, inv, t2, positive, constant)
+        if side != prev:
+            run_start = block
+            before = prev
+            prev = side
+        stop = min(block + every, end)
+        for t in range(block + 1, stop):
+            dx = x[t] - cx
+            dy = y[t] - cy
+            ox = x[t - window] - cx
+            oy = y[t - window] - cy
+            sx += dx - ox
+            sy += dy - oy
+            sxx += dx * dx - ox * ox
+            syy += dy * dy - oy * oy
+            sxy += dx * dy - ox * oy
+            change_x = t if x[t] != x[t - 1] else change_x
+            change_y = t if y[t] != y[t - 1] else change_y
+            lo = t - window + 1
+            constant = change_x <= lo or change_y <= lo
+            side = _side_from_sums(sx, sy, sxx, syy, sxy, inv, t2, positive, constant)
+            if side != prev:
+                run_start = t
+                before = prev
+                prev = side
+        block = stop
+    side = -1 if at_end != at_end else (1 if at_end > threshold else 0)
+    if side != prev:
+        run_start = end
+        before = prev
+        prev = side
+    return prev, run_start, before
+
+
+def _best_lag_column(  # pragma: no cover - runs compiled
+    x: Any, y: Any, lo: int, end: int, max_lag: int, cross: Any
+) -> tuple[float, float]:
+    """Lag of the largest absolute ``corr(x_t, y_{t+lag})`` over rows ``lo..end`` (finite).
+
+    The numbers of ``comove.lead_lag``: each lag uses its overlapping pairs with their
+    own means; lags with fewer than three pairs are skipped; the first lag wins a tie.
+    Values are centred on the whole span's means first (correlation is shift-free, and
+    it keeps the one-pass sums well conditioned); the cross products of all lags are
+    gathered in one pass over the rows into ``cross`` (scratch of ``2 * max_lag + 1``),
+    which then holds each lag's correlation.
+    """
+    rows = end - lo + 1
+    mx = 0.0
+    my = 0.0
+    for i in range(lo, end + 1):
+        mx += x[i]
+        my += y[i]
+    mx /= rows
+    my /= rows
+    lags = 2 * max_lag + 1
+    for j in range(lags):
+        cross[j] = 0.0
+    for s in range(lo, end + 1):
+        xs = x[s] - mx
+        # pairs (x[s], y[s + lag]) with s + lag inside lo..end
+        j0 = max(0, lo - s + max_lag)
+        j1 = min(lags, end - s + max_lag + 1)
+        for j in range(j0, j1):
+            cross[j] += xs * (y[s + j - max_lag] - my)
+    # Sums of each lag's x rows and y rows: the whole span's, less the rows it drops
+    # (lag >= 0 drops x's last and y's first ``lag`` rows; lag < 0 the other way round).
+    tx = 0.0
+    txx = 0.0
+    ty = 0.0
+    tyy = 0.0
+    for i in range(lo, end + 1):
+        xi = x[i] - mx
+        yi = y[i] - my
+        tx += xi
+        txx += xi * xi
+        ty += yi
+        tyy += yi * yi
+    for sign in (1, -1):
+        a = tx
+        aa = txx
+        b = ty
+        bb = tyy
+        for size in range(0 if sign > 0 else 1, max_lag + 1):
+            lag = sign * size
+            if size > 0:
+                xi = x[end - size + 1] - mx if sign > 0 else x[lo + size - 1] - mx
+                yi = y[lo + size - 1] - my if sign > 0 else y[end - size + 1] - my
+                a -= xi
+                aa -= xi * xi
+                b -= yi
+                bb -= yi * yi
+            m = rows - size
+            j = lag + max_lag
+            r = np.nan
+            if m >= 3:
+                var_a = aa - a * a / m
+                var_b = bb - b * b / m
+                if var_a > 0.0 and var_b > 0.0:
+                    r = min(1.0, max(-1.0, (cross[j] - a * b / m) / math.sqrt(var_a * var_b)))
+            cross[j] = r
+    best_abs = -1.0
+    best_lag = np.nan
+    best_corr = np.nan
+    for j in range(lags):
+        r = cross[j]
+        if r == r and abs(r) > best_abs:
+            best_abs = abs(r)
+            best_lag = float(j - max_lag)
+            best_corr = r
+    return best_lag, best_corr
+
+
+def _scan_kernel(  # pragma: no cover - runs compiled
+    series: Any,
+    bench: Any,
+    firsts: Any,
+    ends: Any,
+    windows: Any,
+    main: int,
+    every: int,
+    threshold: float,
+    span: int,
+    max_lag: int,
+    out_corr: Any,
+    out_beta: Any,
+    out_side: Any,
+    out_run_start: Any,
+    out_before: Any,
+    out_lag: Any,
+    out_lag_corr: Any,
+    out_done: Any,
+) -> None:
+    """Everything a scan row needs, one pass per series, in parallel over series.
+
+    ``series`` is ``(K, n)`` log returns (time along the row), ``bench`` ``(n,)`` and finite
+    from row 1. Series ``k`` has its first close at row ``firsts[k]`` (so a NaN return
+    there) and finite returns up to ``ends[k]``; a series with a non-finite return in that
+    span is left with ``out_done[k] = False`` for the caller's exact path.
+    """
+    for k in prange(series.shape[0]):
+        x = series[k]
+        start = firsts[k] + 1
+        end = ends[k]
+        clean = True
+        for t in range(start, end + 1):
+            if not math.isfinite(x[t]):
+                clean = False
+        if not clean:
+            out_done[k] = False
+            continue
+        at_end = np.nan
+        for j in range(windows.shape[0]):
+            w = windows[j]
+            corr = np.nan
+            beta = np.nan
+            if end - w + 1 >= start:
+                corr, beta = _window_exact(x, bench, end - w + 1, end)
+            out_corr[k, j] = corr
+            out_beta[k, j] = beta
+            if w == main:
+                at_end = corr
+        side, run_start, before = _side_run_column(
+            x, bench, start, end, main, every, threshold, at_end
+        )
+        out_side[k] = side
+        out_run_start[k] = run_start
+        out_before[k] = before
+        lag, lag_corr = _best_lag_column(
+            x, bench, max(start, end - span + 1), end, max_lag, np.empty(2 * max_lag + 1)
+        )
+        out_lag[k] = lag
+        out_lag_corr[k] = lag_corr
+        out_done[k] = True
+
+
 def _stream_kernel(  # pragma: no cover - runs compiled
     xs: Any,
     ys: Any,
@@ -564,6 +870,11 @@ def _rsi_kernel(close: Any, period: int, out: Any) -> None:  # pragma: no cover
 
 # Callers first, callees last: each is compiled after the functions it calls.
 _KERNELS = (
+    "_scan_kernel",
+    "_best_lag_column",
+    "_side_run_column",
+    "_side_from_sums",
+    "_window_exact",
     "_panel_kernel",
     "_comoment_column",
     "_direct_column",
@@ -598,7 +909,7 @@ def _compiled() -> None:
         namespace[name] = numba.njit(
             cache=True,
             nogil=True,
-            parallel=name == "_panel_kernel",
+            parallel=name in ("_panel_kernel", "_scan_kernel"),
             error_model="numpy",  # no ZeroDivisionError checks: they block vectorisation
         )(func)
     _compiled_ok = True
@@ -808,6 +1119,65 @@ def panel_corr_beta(
     if single:
         return corr[0].T, beta[0].T
     return corr.transpose(2, 1, 0), beta.transpose(2, 1, 0)
+
+
+def scan_statistics(
+    returns: FloatArray,
+    bench: FloatArray,
+    firsts: np.ndarray,
+    ends: np.ndarray,
+    windows: tuple[int, ...],
+    main: int,
+    *,
+    threshold: float,
+    span: int,
+    max_lag: int,
+) -> dict[str, np.ndarray]:
+    """A universe scan's per-series statistics in one compiled pass (needs numba).
+
+    ``returns`` is an ``(n, K)`` panel of log returns (column-major is read in place),
+    ``bench`` the benchmark's ``(n,)`` log returns, finite from row 1. Series ``k`` starts
+    at row ``firsts[k]`` (its first close, a NaN return) and has finite returns up to
+    ``ends[k]``. Returns ``corr`` and ``beta`` ``(K, len(windows))`` of the window ending at
+    ``ends[k]`` (exact two-pass), and for the ``main`` window's rolling correlation the
+    side of ``threshold`` at the end (1, 0, -1 for NaN), the first row of that run and the
+    side before it; the strongest lead-lag over the last ``span`` returns (``lag``,
+    ``lag_corr``). ``done[k]`` is False for a series with a non-finite return inside its
+    span: the caller computes it another way.
+    """
+    _compiled()
+    k = returns.shape[1]
+    out = {
+        "corr": np.full((k, len(windows)), np.nan),
+        "beta": np.full((k, len(windows)), np.nan),
+        "side": np.full(k, -1, dtype=np.int8),
+        "run_start": np.zeros(k, dtype=np.int64),
+        "before": np.full(k, -1, dtype=np.int8),
+        "lag": np.full(k, np.nan),
+        "lag_corr": np.full(k, np.nan),
+        "done": np.zeros(k, dtype=np.bool_),
+    }
+    _scan_kernel(
+        returns.T,
+        np.ascontiguousarray(bench, dtype=np.float64),
+        np.ascontiguousarray(firsts, dtype=np.int64),
+        np.ascontiguousarray(ends, dtype=np.int64),
+        np.asarray(windows, dtype=np.int64),
+        int(main),
+        recompute_every(main),
+        float(threshold),
+        int(span),
+        int(max_lag),
+        out["corr"],
+        out["beta"],
+        out["side"],
+        out["run_start"],
+        out["before"],
+        out["lag"],
+        out["lag_corr"],
+        out["done"],
+    )
+    return out
 
 
 def rolling_mean_var(

@@ -12,10 +12,15 @@ each window, the strongest lead-lag over the last ``lead_lag_sessions`` sessions
 sessions the main-window correlation has stayed on its side of ``threshold``, and whether
 it crossed within the last ``change_within`` sessions (newly coupled / decoupled).
 
-Only the main window needs its whole history (for the run on its side of the threshold):
-it goes through the compiled panel kernel (:func:`corr_beta`). The other windows are
-shown at their latest value only, so they are computed exactly on that one window
-(:func:`latest_corr_beta`), O(window) instead of O(n) per asset.
+Only the main window needs its whole history (for the run on its side of the threshold);
+the other windows are shown at their latest value only, computed exactly on that one
+window. With numba installed, a block's columns go through one compiled pass each
+(:func:`comove.analytics.kernels.scan_statistics`): the main window's correlation is
+rolled without being stored, the latest windows and the lead-lag are computed in the
+same visit of the column, in parallel across columns. Without numba (or for the few
+columns it does not take) the exact numpy path computes the same numbers: the rolling
+series of the main window (:func:`corr_beta`), the latest windows
+(:func:`latest_corr_beta`) and :func:`lead_lag_panel`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from comove.analytics.correlation import fisher_ci, lead_lag
+from comove.analytics.kernels import numba_available, panel_corr_beta, scan_statistics
 from comove.data.bars import PriceChoice
 from comove.errors import ConfigError
 from comove.scan.universe import (
@@ -45,7 +51,6 @@ Engine = Literal["local", "dask"]
 Progress = Callable[[str, int], None]
 MIN_BLOCK, MAX_BLOCK = 16, 250
 COMPUTE_COLUMNS = 256
-SCAN_COMPILED_MIN = 20_000  # values (rows x assets) from which a block uses compiled code
 NEWLY_COUPLED = "newly coupled"
 NEWLY_DECOUPLED = "newly decoupled"
 
@@ -74,6 +79,8 @@ class ScanConfig:
             raise ConfigError(f"windows must be whole sessions of at least 3, got {self.windows}")
         if self.main_window is not None and self.main_window not in self.windows:
             raise ConfigError(f"main window {self.main_window} is not one of {self.windows}")
+        if not -1.0 < self.threshold < 1.0:
+            raise ConfigError(f"threshold must be between -1 and 1, got {self.threshold}")
         if (
             (self.block_size is not None and self.block_size < 1)
             or self.lead_lag_sessions < 4
@@ -119,18 +126,12 @@ SCAN_COLUMNS = scan_columns((30, 60, 90))
 def corr_beta(returns: np.ndarray, bench: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Rolling correlation and beta (of each column on ``bench``) for a ``(n, K)`` panel.
 
-    Uses the compiled panel kernel when it is installed, else the exact per-column
-    reference (``comove.analytics.correlation``); both follow pandas' ``min_periods``
-    (= window) rule and give NaN on constant windows.
+    The compiled panel kernel when numba is installed, else the exact numpy path; both
+    follow pandas' ``min_periods`` (= window) rule and give NaN on constant windows.
     """
-    try:
-        from comove.analytics.kernels import numba_available, panel_corr_beta
-    except ImportError:
-        return _corr_beta_reference(returns, bench, window)
-    # A scan pays numba's one-off load (~0.5 s, cached compiled code) gladly: from a few
-    # assets on, the compiled kernel is ~50x the exact numpy path per column.
-    fast = returns.size >= SCAN_COMPILED_MIN and numba_available()
-    corr, beta = panel_corr_beta(returns, bench, window, engine="numba" if fast else "auto")
+    corr, beta = panel_corr_beta(
+        returns, bench, window, engine="numba" if numba_available() else "numpy"
+    )
     return np.asarray(corr).reshape(returns.shape), np.asarray(beta).reshape(returns.shape)
 
 
@@ -160,21 +161,6 @@ def latest_corr_beta(
     constant_y = y.max(axis=0) == y.min(axis=0)
     corr[~complete | constant_x | constant_y] = np.nan
     beta[~complete | constant_y | ~np.isfinite(beta)] = np.nan
-    return corr, beta
-
-
-def _corr_beta_reference(
-    returns: np.ndarray, bench: np.ndarray, window: int
-) -> tuple[np.ndarray, np.ndarray]:
-    from comove.analytics.correlation import rolling_corr_beta
-
-    index = pd.RangeIndex(len(bench))
-    y = pd.Series(bench, index=index)
-    corr = np.empty(returns.shape, order="F")
-    beta = np.empty(returns.shape, order="F")
-    for k in range(returns.shape[1]):
-        c, b = rolling_corr_beta(pd.Series(returns[:, k], index=index), y, window)
-        corr[:, k], beta[:, k] = c.to_numpy(), b.to_numpy()
     return corr, beta
 
 
@@ -265,7 +251,14 @@ def _side_run(
         before[hit] = states[first[found], np.flatnonzero(found)]
         top[pending] -= step
         pending = pending[~found & (top[pending] >= 0)]
-    run = np.where(last >= 0, ends - last_diff, 0).astype("int64")
+    return _side_labels(last, ends - last_diff, before, within)
+
+
+def _side_labels(
+    last: np.ndarray, run: np.ndarray, before: np.ndarray, within: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Side names, sessions on the side (0 when undefined) and the recent-cross flag."""
+    run = np.where(last >= 0, run, 0).astype("int64")
     side = np.where(last == 1, "above", np.where(last == 0, "below", ""))
     crossed = (last >= 0) & (before >= 0) & (run <= within)
     change = np.where(crossed, np.where(last == 1, NEWLY_COUPLED, NEWLY_DECOUPLED), "")
@@ -279,7 +272,53 @@ def _group_stats(
     ends: np.ndarray,
     config: ScanConfig,
 ) -> dict[str, np.ndarray]:
-    """Statistics for columns sharing one benchmark return vector (rows = sessions)."""
+    """Statistics for columns sharing one benchmark return vector (rows = sessions).
+
+    With numba installed, the compiled one-pass kernel (:func:`scan_statistics`) runs;
+    the columns it cannot take (a non-finite return inside their span) and every column
+    without numba run the exact numpy path, which computes the same numbers.
+    """
+    # A scan pays numba's one-off load (~0.5 s from its cache) gladly, and a column's
+    # numbers then never depend on the size of the block it came in.
+    if not (numba_available() and np.isfinite(bench[1:]).all()):
+        return _group_stats_exact(returns, bench, firsts, ends, config)
+    found = scan_statistics(
+        returns,
+        bench,
+        firsts,
+        ends,
+        config.windows,
+        config.main,
+        threshold=config.threshold,
+        span=config.lead_lag_sessions,
+        max_lag=config.max_lag,
+    )
+    out: dict[str, np.ndarray] = {}
+    for j, w in enumerate(config.windows):
+        latest = found["corr"][:, j]
+        lo, hi = fisher_ci(latest, float(w))
+        out[f"corr_{w}"], out[f"corr_{w}_lo"], out[f"corr_{w}_hi"] = latest, lo, hi
+        out[f"beta_{w}"] = found["beta"][:, j]
+    out["side"], out["side_sessions"], out["change"] = _side_labels(
+        found["side"], ends - found["run_start"] + 1, found["before"], config.change_within
+    )
+    out["lead_lag"], out["lead_lag_corr"] = found["lag"], found["lag_corr"]
+    rest = np.flatnonzero(~found["done"])
+    if len(rest):
+        exact = _group_stats_exact(returns[:, rest], bench, firsts[rest], ends[rest], config)
+        for name, values in exact.items():
+            out[name][rest] = values
+    return out
+
+
+def _group_stats_exact(
+    returns: np.ndarray,
+    bench: np.ndarray,
+    firsts: np.ndarray,
+    ends: np.ndarray,
+    config: ScanConfig,
+) -> dict[str, np.ndarray]:
+    """:func:`_group_stats` in numpy: rolling kernel for the main window, the rest exact."""
     n, k = returns.shape
     cols = np.arange(k)
     out: dict[str, np.ndarray] = {}
@@ -317,7 +356,9 @@ def _group_stats(
         y = bench[firsts[j] : ends[j] + 1].copy()
         y[0] = np.nan  # the first aligned session has no return, for either series
         x, y = x[-span:], y[-span:]
-        limit = max(0, min(config.max_lag, len(x) - 4))
+        # Lags with at least three valid pairs, as lead_lag_panel.
+        pairs = int((np.isfinite(x) & np.isfinite(y)).sum())
+        limit = max(0, min(config.max_lag, pairs - 3))
         ccf_one = lead_lag(pd.Series(x), pd.Series(y), limit).to_numpy()[:, None]
         lag_one, corr_one = _best_lag(ccf_one, limit)
         lags[j], lag_corr[j] = lag_one[0], corr_one[0]
@@ -361,7 +402,8 @@ def _scan_chunk(closes: np.ndarray, benchmark: Benchmark, config: ScanConfig) ->
     stats = _empty_stats(scan_columns(config.windows)[3:-3], k)
     group = np.flatnonzero(usable & (counts == ends - firsts + 1))
     if len(group):
-        returns = log_return_panel(closes[:, group])
+        # All columns in one piece (the usual case) is a view; a fancy index would copy.
+        returns = log_return_panel(closes if len(group) == k else closes[:, group])
         found = _group_stats(returns, benchmark.log_returns, firsts[group], ends[group], config)
         del returns
         for name, values in found.items():
