@@ -176,6 +176,33 @@ def test_rolling_corr_on_a_large_dataframe_matches_pandas(monkeypatch: pytest.Mo
     np.testing.assert_allclose(series, got["s3"], atol=1e-15, equal_nan=True)
 
 
+@needs_numba
+@pytest.mark.parametrize(("window", "min_periods"), [(60, None), (60, 20), (300, 1), (700, None)])
+def test_a_long_pair_in_parallel_ranges_equals_one_walk_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch, window: int, min_periods: int | None
+) -> None:
+    # Ranges of 512 rows (a multiple of the recomputation step), with a constant stretch
+    # across a range boundary and a price-level series far from zero.
+    monkeypatch.setattr(kernels, "PAIR_SEGMENT_ROWS", 512)
+    rng = np.random.default_rng(9)
+    n = 6_000
+    x = 1e4 + np.cumsum(rng.normal(0, 1, n))
+    y = 0.5 * x + np.cumsum(rng.normal(0, 1, n))
+    x[1000:1100] = x[999]  # a halted price
+    x[2040:2100] = x[2039]  # constant across the range boundary at 2048
+    got = rolling_stats(x, y, window, min_periods, STATS, engine="numba")
+    # A missing value after the end sends the same rows through the one serial walk
+    # that handles missing values.
+    walk = rolling_stats(
+        np.append(x, np.nan), np.append(y, 0.0), window, min_periods, STATS, engine="numba"
+    )
+    for stat in STATS:
+        np.testing.assert_array_equal(got[stat], walk[stat][:n], err_msg=stat)
+    exact = rolling_stats(x, y, window, min_periods, STATS, engine="numpy")
+    for stat in STATS:
+        np.testing.assert_allclose(got[stat], exact[stat], rtol=1e-9, atol=1e-9, err_msg=stat)
+
+
 def _exact_corr(a: np.ndarray, b: np.ndarray) -> float:
     ma, mb = math.fsum(a) / len(a), math.fsum(b) / len(b)
     da, db = a - ma, b - mb

@@ -63,6 +63,9 @@ COMPILED_MIN_SIZE = 200_000
 MOMENTUM_MIN_SIZE = 100_000
 #: The running sums are recomputed exactly at least this often (and at least once a window).
 RECOMPUTE_MIN = 256
+#: A long pair without missing values is cut into ranges of about this many rows that
+#: run in parallel (with the same numbers as one walk).
+PAIR_SEGMENT_ROWS = 1 << 17
 #: Windows up to this length are computed directly (two-pass per window) by the kernels.
 DIRECT_MAX = 16
 # Rows per block in the numpy path: bounds its memory to ~ block x window values.
@@ -169,6 +172,188 @@ def _direct_column(  # pragma: no cover - runs compiled
             out_var[t] = 0.0 if const_x else sxx / (cnt - 1)
 
 
+def _all_finite(x: Any, y: Any) -> bool:  # pragma: no cover - runs compiled
+    bad = False
+    for i in range(x.shape[0]):
+        bad |= not (math.isfinite(x[i]) and math.isfinite(y[i]))
+    return not bad
+
+
+def _centred_sums(  # pragma: no cover - runs compiled
+    x: Any, y: Any, lo: int, hi: int
+) -> tuple[float, float, float, float, float, float, float]:
+    """Two-pass: the mean of rows ``lo..hi`` as centre, and the sums centred on it."""
+    cnt = hi - lo + 1
+    mx = 0.0
+    my = 0.0
+    for r in range(lo, hi + 1):
+        mx += x[r]
+        my += y[r]
+    cx = mx / cnt
+    cy = my / cnt
+    sx = 0.0
+    sy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    sxy = 0.0
+    for r in range(lo, hi + 1):
+        dx = x[r] - cx
+        dy = y[r] - cy
+        sx += dx
+        sy += dy
+        sxx += dx * dx
+        syy += dy * dy
+        sxy += dx * dy
+    return cx, cy, sx, sy, sxx, syy, sxy
+
+
+def _clean_column(  # pragma: no cover - runs compiled
+    x: Any,
+    y: Any,
+    window: int,
+    required: int,
+    every: int,
+    first: int,
+    stop: int,
+    out_corr: Any,
+    out_beta: Any,
+    out_cov: Any,
+    out_mean: Any,
+    out_var: Any,
+) -> None:
+    """``_comoment_column`` for a pair with no missing value, rows ``first..stop-1``.
+
+    The same arithmetic in the same order, bit for bit, without per-row validity checks:
+    the valid count is ``min(t + 1, window)``, and rows between two exact recomputations
+    run in a tight loop whose co-moments go to buffers, turned into statistics by loops
+    without branches that the compiler vectorises. ``first`` must be a multiple of
+    ``every``: the state entering it is then the exact recomputation the whole-series walk
+    does at row ``first - 1``, so separate ranges can run in parallel with equal results.
+    """
+    nan = np.nan
+    inv_full = 1.0 / window
+    if first == 0:
+        cx = x[0]
+        cy = y[0]
+        sx = 0.0
+        sy = 0.0
+        sxx = 0.0
+        syy = 0.0
+        sxy = 0.0
+    else:
+        cx, cy, sx, sy, sxx, syy, sxy = _centred_sums(x, y, max(first - window, 0), first - 1)
+    # Last row whose value differs from the previous row's: a window is constant in x
+    # when that row is at or before its first row (a partial first window never is, as in
+    # _comoment_column). Rows before the first window that ``first`` sees do not matter.
+    change_x = 0
+    change_y = 0
+    for row in range(max(first - window, 1), first):
+        change_x = row if x[row] != x[row - 1] else change_x
+        change_y = row if y[row] != y[row - 1] else change_y
+    buf_c = np.empty(every)
+    buf_vx = np.empty(every)
+    buf_vy = np.empty(every)
+    buf_cnt = np.empty(every, dtype=np.int64)
+    t = first
+    while t < stop:
+        # Rows t..end-1 roll the sums; row ``end - 1`` (every ``every`` rows, counted
+        # from row 0) then recomputes them exactly, centred on the window's mean.
+        end = min(stop, (t // every + 1) * every)
+        for i in range(t, end):
+            s = i - window
+            ox = x[s] - cx if s >= 0 else 0.0
+            oy = y[s] - cy if s >= 0 else 0.0
+            if i > 0:
+                change_x = i if x[i] != x[i - 1] else change_x
+                change_y = i if y[i] != y[i - 1] else change_y
+            dx = x[i] - cx
+            dy = y[i] - cy
+            sx += dx - ox
+            sy += dy - oy
+            sxx += dx * dx - ox * ox
+            syy += dy * dy - oy * oy
+            sxy += dx * dy - ox * oy
+            cnt = i + 1 if i < window else window
+            start = i - window + 1
+            if (i + 1) % every == 0:
+                cx, cy, sx, sy, sxx, syy, sxy = _centred_sums(x, y, max(start, 0), i)
+            inv = inv_full if i >= window else 1.0 / cnt
+            const_x = change_x <= start
+            const_y = change_y <= start
+            vx = sxx - sx * sx * inv
+            vy = syy - sy * sy * inv
+            j = i - t
+            buf_c[j] = 0.0 if (const_x or const_y) else sxy - sx * sy * inv
+            buf_vx[j] = vx if (vx > 0.0 and not const_x) else nan
+            buf_vy[j] = vy if (vy > 0.0 and not const_y) else nan
+            buf_cnt[j] = cnt
+            if out_mean.shape[0] > 0:
+                out_mean[i] = x[i] if const_x else cx + sx * inv
+        m = end - t
+        if out_corr.shape[0] > 0:
+            for j in range(m):
+                r = buf_c[j] / math.sqrt(buf_vx[j] * buf_vy[j])
+                r = 1.0 if r > 1.0 else (-1.0 if r < -1.0 else r)
+                out_corr[t + j] = r if buf_cnt[j] >= required else nan
+        if out_beta.shape[0] > 0:
+            for j in range(m):
+                b = buf_c[j] / buf_vy[j]
+                out_beta[t + j] = b if buf_cnt[j] >= required else nan
+        if out_cov.shape[0] > 0:
+            for j in range(m):
+                c = buf_c[j] / (buf_cnt[j] - 1)
+                out_cov[t + j] = c if buf_cnt[j] >= required else nan
+        if out_var.shape[0] > 0:
+            for j in range(m):
+                v = max(buf_vx[j], 0.0) if buf_vx[j] == buf_vx[j] else 0.0
+                out_var[t + j] = v / (buf_cnt[j] - 1) if buf_cnt[j] >= required else nan
+        if out_mean.shape[0] > 0:
+            for j in range(m):
+                if buf_cnt[j] < required:
+                    out_mean[t + j] = nan
+        t = end
+
+
+def _pair_kernel(  # pragma: no cover - runs compiled
+    x: Any,
+    y: Any,
+    window: int,
+    required: int,
+    every: int,
+    segment: int,
+    out_corr: Any,
+    out_beta: Any,
+    out_cov: Any,
+    out_mean: Any,
+    out_var: Any,
+) -> None:
+    """One long pair: without missing values, ranges of ``segment`` rows (a multiple of
+    ``every``) run in parallel, each entering with the exact state the serial walk has
+    there; otherwise the serial walk."""
+    n = x.shape[0]
+    if window <= DIRECT_MAX or not _all_finite(x, y):
+        _comoment_column(
+            x, y, window, required, every, out_corr, out_beta, out_cov, out_mean, out_var
+        )
+        return
+    for part in prange((n + segment - 1) // segment):
+        first = part * segment
+        _clean_column(
+            x,
+            y,
+            window,
+            required,
+            every,
+            first,
+            min(n, first + segment),
+            out_corr,
+            out_beta,
+            out_cov,
+            out_mean,
+            out_var,
+        )
+
+
 def _comoment_column(  # pragma: no cover - runs compiled
     x: Any,
     y: Any,
@@ -191,6 +376,12 @@ def _comoment_column(  # pragma: no cover - runs compiled
     """
     if window <= DIRECT_MAX:
         _direct_column(x, y, window, required, out_corr, out_beta, out_cov, out_mean, out_var)
+        return
+    if _all_finite(x, y):
+        _clean_column(
+            x, y, window, required, every, 0, x.shape[0],
+            out_corr, out_beta, out_cov, out_mean, out_var,
+        )  # fmt: skip
         return
     n = x.shape[0]
     do_corr = out_corr.shape[0] > 0
@@ -870,6 +1061,7 @@ def _rsi_kernel(close: Any, period: int, out: Any) -> None:  # pragma: no cover
 
 # Callers first, callees last: each is compiled after the functions it calls.
 _KERNELS = (
+    "_pair_kernel",
     "_scan_kernel",
     "_best_lag_column",
     "_side_run_column",
@@ -877,12 +1069,16 @@ _KERNELS = (
     "_window_exact",
     "_panel_kernel",
     "_comoment_column",
+    "_clean_column",
+    "_centred_sums",
+    "_all_finite",
     "_direct_column",
     "_stream_kernel",
     "_ema_kernel",
     "_macd_line_kernel",
     "_rsi_kernel",
 )
+_PARALLEL_KERNELS = ("_pair_kernel", "_panel_kernel", "_scan_kernel")
 _compiled_ok: bool | None = None
 
 
@@ -909,7 +1105,7 @@ def _compiled() -> None:
         namespace[name] = numba.njit(
             cache=True,
             nogil=True,
-            parallel=name in ("_panel_kernel", "_scan_kernel"),
+            parallel=name in _PARALLEL_KERNELS,
             error_model="numpy",  # no ZeroDivisionError checks: they block vectorisation
         )(func)
     _compiled_ok = True
@@ -1031,12 +1227,14 @@ def rolling_stats(
     n = len(xa)
     outs = {stat: np.empty(n) for stat in stats}
     empty = np.empty(0)
-    _comoment_column(
+    every = recompute_every(window)
+    _pair_kernel(
         xa,
         ya,
         int(window),
         required,
-        recompute_every(window),
+        every,
+        every * max(1, PAIR_SEGMENT_ROWS // every),
         *(outs.get(stat, empty) for stat in _STATS),
     )
     return outs
