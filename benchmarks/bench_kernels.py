@@ -21,6 +21,7 @@ Times are the best of several runs (the machine may be shared), after a warm-up 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -191,19 +192,33 @@ def streaming() -> None:
 
 COMPILE_RUN = textwrap.dedent(
     """
+    import json
     import time
     start = time.perf_counter()
     import numpy as np
     import pandas as pd
     from comove.analytics import kernels
     from comove.analytics.momentum import macd, rsi
+    steps = {"imports": time.perf_counter() - start}
+
+    def step(name, func):
+        begin = time.perf_counter()
+        func()
+        steps[name] = time.perf_counter() - begin
+
     x = np.random.default_rng(0).normal(size=(300, 4))
-    kernels.panel_corr_beta(x[:, :3], x[:, 3], 30, engine="numba")
-    kernels.rolling_stats(x[:, 0], x[:, 1], 30, stats=("corr", "beta"), engine="numba")
-    kernels.RollingCorrelation(30).update_many(x[:, 0], x[:, 1])
     close = pd.Series(100 + np.cumsum(np.random.default_rng(1).normal(size=200_000)))
-    rsi(close); macd(close)
-    print(time.perf_counter() - start)
+    ends = np.full(3, 299)
+    step("panel", lambda: kernels.panel_corr_beta(x[:, :3], x[:, 3], 30, engine="numba"))
+    step("pair", lambda: kernels.rolling_stats(x[:, 0], x[:, 1], 30, None, ("corr", "beta"), engine="numba"))
+    step("stream", lambda: kernels.RollingCorrelation(30).update_many(x[:, 0], x[:, 1]))
+    step("rsi+macd", lambda: (rsi(close), macd(close)))
+    step("scan", lambda: kernels.scan_statistics(
+        np.asfortranarray(x[:, :3]), x[:, 3], np.zeros(3, dtype=np.int64), ends, (20, 30), 30,
+        threshold=0.5, span=100, max_lag=5,
+    ))
+    steps["total"] = time.perf_counter() - start
+    print(json.dumps(steps))
     """
 )
 
@@ -220,7 +235,7 @@ def compile_cost() -> None:
                 text=True,
                 check=True,
             )
-            runs.append(float(out.stdout.strip()))
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     numba_import = subprocess.run(
         [
             sys.executable,
@@ -231,11 +246,17 @@ def compile_cost() -> None:
         text=True,
         check=True,
     )
+    first, cached = runs
     print("(d) numba: import + compile every kernel + first calls, in a fresh process")
     print(
-        f"  first run (empty cache): {runs[0]:.1f} s | cached run: {runs[1]:.2f} s | "
-        f"import numba alone: {float(numba_import.stdout):.2f} s"
+        f"  first run (empty cache): {first['total']:.1f} s | cached run: {cached['total']:.2f} s"
+        f" | import numba alone: {float(numba_import.stdout):.2f} s"
     )
+    parts = ", ".join(
+        f"{name} {first[name]:.1f} s / {cached[name]:.2f} s"
+        for name in ("panel", "pair", "stream", "rsi+macd", "scan")
+    )
+    print(f"  first call of each kernel, empty / warm cache: {parts}")
 
 
 def main() -> None:

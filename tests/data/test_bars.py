@@ -354,6 +354,8 @@ def _with_cell(row: int, column: int, value: str) -> list[str]:
 VALIDATION_CASES = {
     "unparsable-date": (_with_cell(1, 0, "2024-01-3x"), ["line 3", "'Date'"]),
     "unparsable-number": (_with_cell(2, 2, "1O4"), ["line 4", "'High'"]),
+    "underscore-number": (_with_cell(2, 2, "1_04"), ["line 4", "'High'", "'1_04'"]),
+    "non-ascii-digits": (_with_cell(1, 3, "١٠٠"), ["line 3", "'Low'"]),
     "duplicate-date": (_with_cell(3, 0, "2024-01-03"), ["line 5", "also on line 3", "'Date'"]),
     "zero-close": (_with_cell(2, 4, "0"), ["line 4", "'close'"]),
     "negative-open": (_with_cell(0, 1, "-1"), ["line 2", "'open'"]),
@@ -373,6 +375,28 @@ def test_validation_error_names_file_line_and_column(tmp_path: Path, case: str) 
     for part in expected:
         # Column names are matched case-insensitively: 'close' names the file's 'Close'.
         assert part.lower() in message.lower(), (part, message)
+
+
+def test_spaces_and_missing_tokens_in_number_cells_are_read(tmp_path: Path) -> None:
+    rows = _with_cell(1, 5, "null")
+    rows[2] = "2024-01-04, 102 ,104,101,103,1200"
+    bars = read_bars(_write(tmp_path, [GOOD_HEADER, *rows]), now=LATER)
+    assert bars["open"].tolist() == [100, 101, 102, 103]
+    assert np.isnan(bars["volume"].iloc[1])
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["2024-01-02", "2024-01-03 00:00", "2024-01-04T00:00:00Z", "2024-01-05"],
+        ["01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024"],
+        ["2024-01-02", "Jan 3 2024", "2024-01-04", "2024-01-05"],
+    ],
+)
+def test_iso_and_other_date_spellings_give_the_same_dates(tmp_path: Path, dates: list[str]) -> None:
+    rows = [",".join([d, *r.split(",")[1:]]) for d, r in zip(dates, GOOD_ROWS, strict=True)]
+    bars = read_bars(_write(tmp_path, [GOOD_HEADER, *rows]), now=LATER)
+    assert list(bars.index) == list(pd.date_range("2024-01-02", periods=4))
 
 
 def test_data_error_is_a_comove_error(tmp_path: Path) -> None:

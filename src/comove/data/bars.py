@@ -17,6 +17,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from comove.errors import DataError, DataWarning
 
@@ -35,6 +37,7 @@ _FIELD_ALIASES = {
     "volume": ("volume", "vol", "v", "volumebase", "baseassetvolume", "volumefrom"),
 }
 _MISSING_TOKENS = ("", "null", "nan", "none", "na", "n/a", "-")
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DAY = pd.Timedelta(days=1)
 
 
@@ -85,6 +88,14 @@ def _find_date(columns: Sequence[Hashable]) -> Hashable | None:
 
 
 def _parse_numbers(raw: pd.Series, column: str, source: str, first_line: int | None) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        return raw.astype("float64")  # Parquet: typed already
+    try:
+        # Every cell a plain number (the usual file): Arrow's strict cast, in C++.
+        values = pc.cast(pa.array(raw), pa.float64())
+        return pd.Series(values.to_numpy(zero_copy_only=False), index=raw.index)
+    except (pa.ArrowException, TypeError, ValueError):
+        pass  # missing-value tokens, spaces, bad cells: the careful path below names them
     as_text = raw.astype("string").str.strip()
     missing = as_text.isna() | as_text.str.lower().isin(_MISSING_TOKENS)
     values = pd.to_numeric(as_text.where(~missing), errors="coerce")
@@ -105,6 +116,11 @@ def _parse_timestamps(
         stamps = pd.to_datetime(raw, utc=True)
     else:
         as_text = raw.astype("string").str.strip()
+        if len(as_text) and _DATE_LIKE.match(str(as_text.iloc[0])):
+            # ISO dates (the usual file) parse in C; anything else takes the general path.
+            iso = pd.to_datetime(as_text, utc=True, errors="coerce", format="ISO8601")
+            if not bool(iso.isna().any()):
+                return pd.DatetimeIndex(iso).tz_convert("UTC").tz_localize(None)
         numeric = pd.to_numeric(as_text, errors="coerce")
         all_numeric = len(numeric) > 0 and bool(numeric.notna().all())
         compact = all_numeric and bool(
