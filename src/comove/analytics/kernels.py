@@ -665,26 +665,7 @@ def _side_run_column(  # pragma: no cover - runs compiled
     while block < end:
         # exact two-pass sums of the window ending at ``block``; the centre is its mean
         lo = block - window + 1
-        mx = 0.0
-        my = 0.0
-        for i in range(lo, block + 1):
-            mx += x[i]
-            my += y[i]
-        cx = mx * inv
-        cy = my * inv
-        sx = 0.0
-        sy = 0.0
-        sxx = 0.0
-        syy = 0.0
-        sxy = 0.0
-        for i in range(lo, block + 1):
-            dx = x[i] - cx
-            dy = y[i] - cy
-            sx += dx
-            sy += dy
-            sxx += dx * dx
-            syy += dy * dy
-            sxy += dx * dy
+        cx, cy, sx, sy, sxx, syy, sxy = _centred_sums(x, y, lo, block)
         if block > first_full:
             change_x = block if x[block] != x[block - 1] else change_x
             change_y = block if y[block] != y[block - 1] else change_y
