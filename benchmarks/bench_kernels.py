@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 import comove
-from comove.analytics.kernels import RollingCorrelation, _compiled, panel_corr_beta
+from comove.analytics.rolling import panel_corr_beta
+from comove.analytics.streaming import RollingCorrelation
 
 K, N = 1_000, 2_520
 WINDOWS = (30, 60, 90)
@@ -197,7 +198,7 @@ COMPILE_RUN = textwrap.dedent(
     start = time.perf_counter()
     import numpy as np
     import pandas as pd
-    from comove.analytics import kernels
+    from comove.analytics import rolling, scan, streaming
     from comove.analytics.momentum import macd, rsi
     steps = {"imports": time.perf_counter() - start}
 
@@ -209,11 +210,11 @@ COMPILE_RUN = textwrap.dedent(
     x = np.random.default_rng(0).normal(size=(300, 4))
     close = pd.Series(100 + np.cumsum(np.random.default_rng(1).normal(size=200_000)))
     ends = np.full(3, 299)
-    step("panel", lambda: kernels.panel_corr_beta(x[:, :3], x[:, 3], 30, engine="numba"))
-    step("pair", lambda: kernels.rolling_stats(x[:, 0], x[:, 1], 30, None, ("corr", "beta"), engine="numba"))
-    step("stream", lambda: kernels.RollingCorrelation(30).update_many(x[:, 0], x[:, 1]))
+    step("panel", lambda: rolling.panel_corr_beta(x[:, :3], x[:, 3], 30, engine="numba"))
+    step("pair", lambda: rolling.rolling_stats(x[:, 0], x[:, 1], 30, None, ("corr", "beta"), engine="numba"))
+    step("stream", lambda: streaming.RollingCorrelation(30).update_many(x[:, 0], x[:, 1]))
     step("rsi+macd", lambda: (rsi(close), macd(close)))
-    step("scan", lambda: kernels.scan_statistics(
+    step("scan", lambda: scan.scan_statistics(
         np.asfortranarray(x[:, :3]), x[:, 3], np.zeros(3, dtype=np.int64), ends, (20, 30), 30,
         threshold=0.5, span=100, max_lag=5,
     ))
@@ -260,7 +261,8 @@ def compile_cost() -> None:
 
 
 def main() -> None:
-    _compiled()
+    import comove.analytics._numba.rolling  # noqa: F401  (compile or load the kernels first)
+
     scan()
     one_pair()
     streaming()

@@ -119,8 +119,9 @@ def child(panel_file: str, bench_file: str) -> None:
 def main(k: int, n: int) -> None:
     import polars as pl
 
-    from comove.analytics import kernels
-    from comove.scan.engine import ScanConfig, corr_beta, scan_closes
+    from comove.analytics import rolling
+    from comove.analytics.scan import corr_beta
+    from comove.scan.engine import ScanConfig, scan_closes
     from comove.scan.synthetic import generate_universe
     from comove.scan.universe import aligned_closes, log_return_panel, prepare_benchmark
 
@@ -133,7 +134,7 @@ def main(k: int, n: int) -> None:
     bench_ret = bench.log_returns
     config = ScanConfig(windows=WINDOWS)
     print(
-        f"kernel: comove.analytics.kernels.panel_corr_beta (numba available: {kernels.use_compiled(n * k, 'auto')})"
+        f"kernel: comove.analytics.rolling.panel_corr_beta (numba available: {rolling.use_compiled(n * k, 'auto')})"
     )
 
     def comove_scan() -> object:

@@ -18,7 +18,7 @@ _EXPORTS = {
     "DataError": "comove.errors",
     "DataWarning": "comove.errors",
     "ProviderError": "comove.errors",
-    "RollingCorrelation": "comove.analytics.kernels",
+    "RollingCorrelation": "comove.analytics.streaming",
     "align": "comove.data.calendar",
     "analyze": "comove.analytics.table",
     "build_analysis": "comove.pipeline",
@@ -30,7 +30,7 @@ _EXPORTS = {
     "lead_lag": "comove.analytics.correlation",
     "log_returns": "comove.analytics.returns",
     "macd": "comove.analytics.momentum",
-    "panel_corr_beta": "comove.analytics.kernels",
+    "panel_corr_beta": "comove.analytics.rolling",
     "read_bars": "comove.data.bars",
     "rebase": "comove.analytics.returns",
     "relative_volume": "comove.analytics.momentum",
@@ -83,9 +83,10 @@ if TYPE_CHECKING:
         rolling_corr,
         rolling_spearman,
     )
-    from comove.analytics.kernels import RollingCorrelation, panel_corr_beta
     from comove.analytics.momentum import ema, macd, relative_volume, rsi, sma
     from comove.analytics.returns import log_returns, rebase
+    from comove.analytics.rolling import panel_corr_beta
+    from comove.analytics.streaming import RollingCorrelation
     from comove.analytics.table import analyze
     from comove.data.bars import read_bars
     from comove.data.calendar import align

@@ -138,3 +138,25 @@ def test_momentum_shifts_and_matching() -> None:
         zip(wider["indicator"], wider["direction"], wider["gap"], strict=True)
     )
     assert matched_shifts(crypto, equity, within=0).empty
+
+
+@pytest.mark.parametrize("n", [3000, 150_000])  # numpy path, then the compiled one
+def test_rsi_and_ema_match_talib(n: int) -> None:
+    talib = pytest.importorskip("talib")
+    rng = np.random.default_rng(n)
+    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, n))))
+    np.testing.assert_allclose(
+        rsi(close, 14), talib.RSI(close.to_numpy(), 14), atol=1e-9, equal_nan=True
+    )
+    for period in (9, 12, 26):
+        np.testing.assert_allclose(
+            ema(close, period), talib.EMA(close.to_numpy(), period), atol=1e-9, equal_nan=True
+        )
+    values = close.to_numpy()
+    line = talib.EMA(values, 12) - talib.EMA(values, 26)
+    signal = np.full(n, np.nan)
+    signal[25:] = talib.EMA(line[25:], 9)
+    got = macd(close)
+    np.testing.assert_allclose(got["macd"], line, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(got["signal"], signal, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(got["hist"], line - signal, atol=1e-9, equal_nan=True)

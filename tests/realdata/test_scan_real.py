@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comove.analytics import kernels
-from comove.scan import engine
+from comove.analytics import rolling
+from comove.analytics import scan as scan_stats
 from comove.scan.engine import ScanConfig, scan_frames
 from comove.scan.universe import prepare_benchmark
 
@@ -51,7 +51,7 @@ def _pandas_row(asset: pd.DataFrame, bench: pd.DataFrame) -> dict[str, float]:
     [
         pytest.param(
             "compiled",
-            marks=pytest.mark.skipif(not kernels.numba_available(), reason="numba not installed"),
+            marks=pytest.mark.skipif(not rolling.numba_available(), reason="numba not installed"),
         ),
         "exact",
     ],
@@ -63,7 +63,7 @@ def test_scan_rows_equal_pandas_on_each_real_pair(
 ) -> None:
     frames, rut = real_universe
     if path == "exact":
-        monkeypatch.setattr(engine, "numba_available", lambda: False)
+        monkeypatch.setattr(scan_stats, "numba_available", lambda: False)
     table = scan_frames(frames, [prepare_benchmark(rut, name="RUT")], CONFIG).table
     table = table.set_index("asset")
     assert list(table.index) == list(ASSETS)

@@ -9,25 +9,15 @@ import pandas as pd
 import pytest
 
 import comove
-from comove.analytics import kernels
+from comove.analytics import scan as scan_stats
 from comove.analytics.correlation import rolling_corr_beta
+from comove.analytics.scan import NEWLY_COUPLED, NEWLY_DECOUPLED
 from comove.errors import ConfigError
-from comove.scan import engine
-from comove.scan.engine import (
-    NEWLY_COUPLED,
-    NEWLY_DECOUPLED,
-    ScanConfig,
-    _side_run,
-    latest_corr_beta,
-    lead_lag_panel,
-    scan_closes,
-    scan_columns,
-    scan_frames,
-)
+from comove.scan.engine import ScanConfig, scan_closes, scan_columns, scan_frames
 from comove.scan.universe import Benchmark, prepare_benchmark
 
 CONFIG = ScanConfig(windows=(20, 40, 60), lead_lag_sessions=120, max_lag=5, block_size=7)
-needs_numba = pytest.mark.skipif(not kernels.numba_available(), reason="numba not installed")
+needs_numba = pytest.mark.skipif(not scan_stats.numba_available(), reason="numba not installed")
 PATHS = [pytest.param("compiled", marks=needs_numba), "exact"]
 
 
@@ -35,7 +25,7 @@ PATHS = [pytest.param("compiled", marks=needs_numba), "exact"]
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test on the compiled one-pass kernel, then on the exact numpy path."""
     if request.param == "exact":
-        monkeypatch.setattr(engine, "numba_available", lambda: False)
+        monkeypatch.setattr(scan_stats, "numba_available", lambda: False)
     return str(request.param)
 
 
@@ -99,36 +89,6 @@ def test_every_row_matches_the_per_pair_reference(universe, path: str) -> None:
                 assert got[key] == value, (name, key)
 
 
-def test_lead_lag_panel_equals_lead_lag_per_column() -> None:
-    rng = np.random.default_rng(3)
-    y = rng.standard_t(4, 300) * 0.01
-    x = np.column_stack([0.5 * np.roll(y, s) + rng.normal(0, 0.01, 300) for s in (-2, 0, 3)])
-    x += 5.0  # far from zero: the centring keeps the sums well conditioned
-    ccf = lead_lag_panel(x, y, 6)
-    for k in range(x.shape[1]):
-        expected = comove.lead_lag(pd.Series(x[:, k]), pd.Series(y), 6).to_numpy()
-        np.testing.assert_allclose(ccf[:, k], expected, rtol=0, atol=1e-12)
-    # x_t = y_{t+2} leads y by two sessions (lag +2); x_t = y_{t-3} lags it (lag -3).
-    assert [int(np.argmax(np.abs(ccf[:, k]))) - 6 for k in range(3)] == [2, 0, -3]
-
-
-def test_side_run_and_change_flags_on_a_hand_made_path() -> None:
-    nan = np.nan
-    corr = np.array(
-        [
-            [nan, 0.6, 0.4, nan],
-            [0.3, 0.6, 0.4, nan],
-            [0.4, 0.6, 0.4, 0.7],
-            [0.6, 0.6, 0.6, 0.7],
-            [0.7, 0.4, 0.6, 0.7],
-        ]
-    )
-    side, run, change = _side_run(corr, np.array([4, 4, 4, 4]), 0.5, 2)
-    assert list(side) == ["above", "below", "above", "above"]
-    assert list(run) == [2, 1, 2, 3]
-    assert list(change) == [NEWLY_COUPLED, NEWLY_DECOUPLED, NEWLY_COUPLED, ""]
-
-
 def test_assets_that_do_not_overlap_are_skipped_with_the_reason(universe) -> None:
     frames, bench_bars = universe
     frame = next(iter(frames.values()))
@@ -183,40 +143,6 @@ def test_bad_configuration_is_a_config_error() -> None:
         ScanConfig(windows=(30, 60), main_window=90)
 
 
-def test_latest_window_equals_the_last_rolling_value_edge_cases() -> None:
-    rng = np.random.default_rng(8)
-    n = 80
-    y = rng.normal(0, 0.01, n)
-    x = np.column_stack([0.3 * y + rng.normal(0, 0.01, n) for _ in range(5)])
-    x[:, 1] = 0.02  # constant: NaN
-    x[70, 2] = np.nan  # a hole inside the last window: NaN (min_periods = window)
-    x[:, 3] = 1e6 + x[:, 3]  # far from zero: still exact
-    ends = np.array([n - 1, n - 1, n - 1, n - 1, 40])  # the last column ends early
-    corr, beta = latest_corr_beta(x, y, ends, 20)
-    for k in range(5):
-        c, b = rolling_corr_beta(pd.Series(x[:, k]), pd.Series(y), 20)
-        for got, want in ((corr[k], c.iloc[ends[k]]), (beta[k], b.iloc[ends[k]])):
-            if math.isnan(want):
-                assert math.isnan(got), k
-            else:
-                assert got == pytest.approx(want, abs=1e-12), k
-    assert math.isnan(corr[1])
-    assert math.isnan(corr[2])
-
-
-def test_side_run_walks_back_in_steps_without_changing_the_answer() -> None:
-    rng = np.random.default_rng(2)
-    walk = np.cumsum(rng.normal(0, 0.03, (400, 30)), axis=0) + 0.5
-    walk[:50] = np.nan
-    walk[200:230, 3] = np.nan
-    ends = rng.integers(60, 400, 30)
-    whole = _side_run(walk, ends, 0.5, 5, step=10_000)
-    for step in (1, 3, 128):
-        for got, want in zip(_side_run(walk, ends, 0.5, 5, step=step), whole, strict=True):
-            assert list(got) == list(want)
-    assert max(whole[1]) > 128
-
-
 def _edge_panel() -> tuple[np.ndarray, Benchmark]:
     """Closes on 400 sessions with the cases a scan kernel must get right."""
     rng = np.random.default_rng(21)
@@ -247,7 +173,7 @@ def test_compiled_scan_equals_the_exact_path_on_edge_cases(
     config = ScanConfig(windows=(20, 40, 60), lead_lag_sessions=120, max_lag=8, threshold=threshold)
     with np.errstate(divide="ignore", invalid="ignore"):
         compiled = scan_closes(closes, bench, config)
-        monkeypatch.setattr(engine, "numba_available", lambda: False)
+        monkeypatch.setattr(scan_stats, "numba_available", lambda: False)
         exact = scan_closes(closes, bench, config)
     for name, got in compiled.stats.items():
         want = exact.stats[name]
@@ -273,7 +199,7 @@ def test_lead_lag_takes_the_lags_with_at_least_three_pairs(
     panel = np.column_stack([closes[:, 0], closes[:, 8], young])  # full, delisted, young
     config = ScanConfig(windows=(5, 20), lead_lag_sessions=12, max_lag=10)
     compiled = scan_closes(panel, bench, config)
-    monkeypatch.setattr(engine, "numba_available", lambda: False)
+    monkeypatch.setattr(scan_stats, "numba_available", lambda: False)
     exact = scan_closes(panel, bench, config)
     np.testing.assert_allclose(compiled.stats["lead_lag_corr"], exact.stats["lead_lag_corr"])
     np.testing.assert_array_equal(compiled.stats["lead_lag"], exact.stats["lead_lag"])

@@ -1,6 +1,6 @@
 """Co-movement statistics: rolling Pearson/Spearman/EWMA correlation, Fisher bands, beta, lead-lag.
 
-Rolling Pearson correlation, beta and covariance come from :mod:`comove.analytics.kernels`:
+Rolling Pearson correlation, beta and covariance come from :mod:`comove.analytics.rolling`:
 an exact two-pass computation per window for small inputs (a daily pair), and for large
 ones, when numba is installed, a compiled one-pass kernel that stays within ~1e-12 of it
 on returns. Windows follow pandas' ``min_periods`` rule: fewer valid pairs than required
@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from comove.analytics.kernels import check_window, panel_corr_beta, rolling_stats
+from comove.analytics.momentum import seeded_smoothing
+from comove.analytics.rolling import check_window, panel_corr_beta, rolling_stats
 from comove.errors import DataError
 
 FloatArray = np.ndarray
@@ -101,13 +102,30 @@ def rolling_cov(
     return _rolling(x, y, window, min_periods, "cov")[0]
 
 
+def average_ranks(rows: FloatArray) -> FloatArray:
+    """Ranks 1..m along the last axis, ties sharing their average rank (``rankdata``'s rule)."""
+    m = rows.shape[-1]
+    order = np.argsort(rows, axis=-1, kind="stable")
+    ordered = np.take_along_axis(rows, order, axis=-1)
+    starts = np.ones(ordered.shape, dtype=bool)
+    starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    ends = np.ones(ordered.shape, dtype=bool)
+    ends[..., :-1] = starts[..., 1:]
+    position = np.broadcast_to(np.arange(m), ordered.shape)
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=-1)
+    last = (m - 1) - np.maximum.accumulate(np.where(ends[..., ::-1], position, 0), axis=-1)[
+        ..., ::-1
+    ]
+    ranks = np.empty(ordered.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=-1)
+    return ranks
+
+
 def rolling_spearman(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
     """Rolling Spearman rank correlation: Pearson on the ranks within each window.
 
     Ties get their average rank. A window containing any missing value is NaN.
     """
-    from scipy.stats import rankdata
-
     _check_window(window, None)
     index, xa, ya = _as_arrays(x, y)
     n = len(xa)
@@ -116,8 +134,8 @@ def rolling_spearman(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
     xs = sliding_window_view(xa, window)
     ys = sliding_window_view(ya, window)
     complete = np.isfinite(xs).all(axis=1) & np.isfinite(ys).all(axis=1)
-    rx = rankdata(np.where(np.isfinite(xs), xs, 0.0), axis=1)
-    ry = rankdata(np.where(np.isfinite(ys), ys, 0.0), axis=1)
+    rx = average_ranks(np.where(np.isfinite(xs), xs, 0.0))
+    ry = average_ranks(np.where(np.isfinite(ys), ys, 0.0))
     dx = rx - rx.mean(axis=1, keepdims=True)
     dy = ry - ry.mean(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -135,8 +153,6 @@ def ewma_corr(x: pd.Series, y: pd.Series, lam: float = 0.94, min_periods: int = 
     with the plain mean of the products over the first ``min_periods`` valid pairs; rows
     where either input is missing leave the state unchanged and are NaN.
     """
-    from scipy.signal import lfilter
-
     if not 0.0 < lam < 1.0:
         raise DataError(f"EWMA decay lambda must be between 0 and 1, got {lam}")
     index, xa, ya = _as_arrays(x, y)
@@ -147,9 +163,7 @@ def ewma_corr(x: pd.Series, y: pd.Series, lam: float = 0.94, min_periods: int = 
     a, b = xa[valid], ya[valid]
 
     def smooth(products: FloatArray) -> FloatArray:
-        seed = products[:min_periods].mean()
-        tail = lfilter([1.0 - lam], [1.0, -lam], products[min_periods:], zi=[lam * seed])[0]
-        return np.concatenate(([seed], tail))
+        return seeded_smoothing(products, min_periods, lam)[min_periods - 1 :]
 
     cov, var_a, var_b = smooth(a * b), smooth(a * a), smooth(b * b)
     with np.errstate(invalid="ignore", divide="ignore"):

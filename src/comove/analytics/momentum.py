@@ -6,31 +6,135 @@ with the simple mean of the first ``n`` changes, and MACD's signal line is an EM
 MACD line seeded the same way. So figures match what traders see on their charts from the
 first defined bar, including MACD's warm-up.
 
-Long series (from :data:`comove.analytics.kernels.MOMENTUM_MIN_SIZE` bars, with numba
-installed) run the EMA and RSI recursions as compiled loops, about as fast as TA-Lib;
-shorter ones use ``scipy.signal.lfilter`` and never load numba.
+The recursions are the plain loops below. A daily series (a few thousand bars) runs them
+as Python over a list, which takes well under a millisecond and loads neither scipy nor
+numba; from :data:`comove.analytics.rolling.MOMENTUM_MIN_SIZE` bars, with numba
+installed, the same loops run compiled (:mod:`comove.analytics._numba.momentum`).
 """
 
 from __future__ import annotations
+
+from collections.abc import MutableSequence, Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from comove.analytics.kernels import macd_line, seeded_ema, wilder_rsi
+from comove.analytics.rolling import MOMENTUM_MIN_SIZE, use_compiled
 from comove.errors import DataError
+
+NAN = float("nan")
+
+
+def ema_loop(
+    values: Sequence[float], period: int, decay: float, out: MutableSequence[float]
+) -> None:
+    """``out[period - 1]`` = mean of the first ``period`` values, then the EMA recursion."""
+    total = 0.0
+    for i in range(period):
+        total += values[i]
+    s = total / period
+    out[period - 1] = s
+    gain = 1.0 - decay
+    for i in range(period, len(values)):
+        s = gain * values[i] + decay * s
+        out[i] = s
+
+
+def macd_line_loop(
+    values: Sequence[float], fast: int, slow: int, out: MutableSequence[float]
+) -> None:
+    """EMA(fast) - EMA(slow) from bar ``slow - 1``; both recursions in one loop."""
+    d_fast = 1.0 - 2.0 / (fast + 1.0)
+    d_slow = 1.0 - 2.0 / (slow + 1.0)
+    g_fast = 1.0 - d_fast
+    g_slow = 1.0 - d_slow
+    total = 0.0
+    for i in range(fast):
+        total += values[i]
+    ef = total / fast
+    for i in range(fast, slow):
+        ef = g_fast * values[i] + d_fast * ef
+    total = 0.0
+    for i in range(slow):
+        total += values[i]
+    es = total / slow
+    out[slow - 1] = ef - es
+    for i in range(slow, len(values)):
+        v = values[i]
+        ef = g_fast * v + d_fast * ef
+        es = g_slow * v + d_slow * es
+        out[i] = ef - es
+
+
+def rsi_loop(close: Sequence[float], period: int, out: MutableSequence[float]) -> None:
+    """Wilder RSI from bar ``period``, its averages seeded by the mean of the first changes."""
+    gain_sum = 0.0
+    loss_sum = 0.0
+    for i in range(1, period + 1):
+        change = close[i] - close[i - 1]
+        if change > 0:
+            gain_sum += change
+        elif change < 0:
+            loss_sum -= change
+    avg_gain = gain_sum / period
+    avg_loss = loss_sum / period
+    decay = (period - 1.0) / period
+    gain = 1.0 - decay
+    for i in range(period, len(close)):
+        if i > period:
+            change = close[i] - close[i - 1]
+            up = change if change > 0 else 0.0
+            down = -change if change < 0 else 0.0
+            avg_gain = gain * up + decay * avg_gain
+            avg_loss = gain * down + decay * avg_loss
+        if avg_loss == 0.0:
+            out[i] = 100.0 if avg_gain > 0.0 else NAN
+        else:
+            out[i] = 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
+
+
+def seeded_smoothing(values: np.ndarray, period: int, decay: float) -> np.ndarray:
+    """:func:`ema_loop` over finite ``values`` (NaN before ``period - 1``): compiled for long
+    series, else run on a list."""
+    if use_compiled(len(values), "auto", MOMENTUM_MIN_SIZE):
+        from comove.analytics._numba.momentum import ema_kernel
+
+        out = np.full(len(values), np.nan)
+        ema_kernel(np.ascontiguousarray(values, dtype="float64"), int(period), float(decay), out)
+        return out
+    shown = [NAN] * len(values)
+    ema_loop(values.tolist(), int(period), float(decay), shown)
+    return np.array(shown)
+
+
+def _run_macd_line(values: np.ndarray, fast: int, slow: int) -> np.ndarray:
+    if use_compiled(len(values), "auto", MOMENTUM_MIN_SIZE):
+        from comove.analytics._numba.momentum import macd_line_kernel
+
+        out = np.full(len(values), np.nan)
+        macd_line_kernel(np.ascontiguousarray(values, dtype="float64"), fast, slow, out)
+        return out
+    shown = [NAN] * len(values)
+    macd_line_loop(values.tolist(), fast, slow, shown)
+    return np.array(shown)
+
+
+def _run_rsi(close: np.ndarray, period: int) -> np.ndarray:
+    if use_compiled(len(close), "auto", MOMENTUM_MIN_SIZE):
+        from comove.analytics._numba.momentum import rsi_kernel
+
+        out = np.full(len(close), np.nan)
+        rsi_kernel(np.ascontiguousarray(close, dtype="float64"), int(period), out)
+        return out
+    shown = [NAN] * len(close)
+    rsi_loop(close.tolist(), int(period), shown)
+    return np.array(shown)
 
 
 def _check_period(name: str, period: int) -> None:
     if int(period) != period or period < 1:
         raise DataError(f"{name} period must be a positive integer, got {period}")
-
-
-def _recursive(values: np.ndarray, seed: float, decay: float) -> np.ndarray:
-    """``s_t = decay * s_{t-1} + (1 - decay) * v_t`` from ``seed``, run in compiled code."""
-    from scipy.signal import lfilter
-
-    return np.asarray(lfilter([1.0 - decay], [1.0, -decay], values, zi=[decay * seed])[0])
 
 
 def sma(close: pd.Series, period: int) -> pd.Series:
@@ -52,20 +156,13 @@ def _smooth_values(values: np.ndarray, period: int, decay: float) -> np.ndarray:
     out = np.full(len(values), np.nan)
     missing = np.isnan(values)
     first = int(np.argmin(missing)) if len(values) else 0
-    positions: np.ndarray | None = None
     if not missing[first:].any():  # the common case: at most a NaN warm-up in front
-        valid, target = values[first:], out[first:]
-    else:
-        positions = np.flatnonzero(~missing)
-        valid, target = values[positions], np.full(len(positions), np.nan)
-    if len(valid) < period:
+        if len(values) - first >= period:
+            out[first:] = seeded_smoothing(values[first:], period, decay)
         return out
-    if not seeded_ema(valid, period, decay, target):
-        seed = float(valid[:period].mean())
-        target[period - 1] = seed
-        target[period:] = _recursive(valid[period:], seed, decay)
-    if positions is not None:
-        out[positions] = target
+    positions = np.flatnonzero(~missing)
+    if len(positions) >= period:
+        out[positions] = seeded_smoothing(values[positions], period, decay)
     return out
 
 
@@ -95,24 +192,7 @@ def rsi(close: pd.Series, period: int = 14) -> pd.Series:
     out = np.full(len(values), np.nan)
     if len(values) <= period:
         return pd.Series(out, index=close.index, name=close.name)
-    compiled = wilder_rsi(values, period)
-    if compiled is not None:
-        return pd.Series(compiled, index=close.index, name=close.name)
-    change = np.diff(values)
-    gains, losses = np.clip(change, 0, None), np.clip(-change, 0, None)
-    decay = (period - 1.0) / period
-    avg_gain = np.concatenate(
-        ([gains[:period].mean()], _recursive(gains[period:], gains[:period].mean(), decay))
-    )
-    avg_loss = np.concatenate(
-        ([losses[:period].mean()], _recursive(losses[period:], losses[:period].mean(), decay))
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result = 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
-    result[(avg_loss == 0) & (avg_gain > 0)] = 100.0
-    result[(avg_loss == 0) & (avg_gain == 0)] = np.nan
-    out[period:] = result
-    return pd.Series(out, index=close.index, name=close.name)
+    return pd.Series(_run_rsi(values, period), index=close.index, name=close.name)
 
 
 def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> pd.DataFrame:
@@ -129,8 +209,8 @@ def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> p
     # One (3, n) block, handed to pandas without a copy.
     lines = np.empty((3, len(values)))
     finite = len(values) >= slow and bool(np.isfinite(values).all())
-    if finite and macd_line(values, fast, slow, lines[0]):
-        lines[0, : slow - 1] = np.nan
+    if finite:
+        lines[0] = _run_macd_line(values, fast, slow)
     else:
         np.subtract(_ema_values(values, fast), _ema_values(values, slow), out=lines[0])
     lines[1] = _ema_values(lines[0], signal)

@@ -1,33 +1,24 @@
-"""Rolling co-moment kernels and the streaming correlation against independent references.
+"""Rolling co-moments (compiled kernels and the exact numpy path) against independent references.
 
 References: a plain per-window numpy computation written here, pandas' rolling statistics,
-an exact ``math.fsum`` two-pass on sampled windows of a long price-level series, and
-TA-Lib for RSI and EMA. The compiled (numba) and the numpy paths are both checked.
+and an exact ``math.fsum`` two-pass on sampled windows of a long price-level series. The
+compiled (numba) and the numpy paths are both checked.
 """
 
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from comove import rolling_corr
-from comove.analytics import kernels
-from comove.analytics.kernels import (
-    RollingCorrelation,
-    panel_corr_beta,
-    rolling_mean_var,
-    rolling_stats,
-)
-from comove.analytics.momentum import ema, macd, rsi
+from comove.analytics import rolling
+from comove.analytics.rolling import panel_corr_beta, rolling_mean_var, rolling_stats
 from comove.errors import DataError
 
-needs_numba = pytest.mark.skipif(not kernels.numba_available(), reason="numba not installed")
+needs_numba = pytest.mark.skipif(not rolling.numba_available(), reason="numba not installed")
 ENGINES = ["numpy", pytest.param("numba", marks=needs_numba)]
 STATS = ("corr", "beta", "cov", "mean", "var")
 
@@ -73,7 +64,7 @@ def _loop(x: np.ndarray, y: np.ndarray, window: int, min_periods: int) -> dict[s
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("window", "min_periods"), [(3, None), (30, None), (30, 12), (90, 1)])
 def test_pair_statistics_match_a_per_window_loop(
-    engine: kernels.Engine, window: int, min_periods: int | None
+    engine: rolling.Engine, window: int, min_periods: int | None
 ) -> None:
     x, y = _with_gaps(*_pair(1200))
     x[600:700] = 0.0125  # x constant for a while
@@ -85,7 +76,7 @@ def test_pair_statistics_match_a_per_window_loop(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_min_periods_and_gaps_follow_pandas(engine: kernels.Engine) -> None:
+def test_min_periods_and_gaps_follow_pandas(engine: rolling.Engine) -> None:
     x, y = _with_gaps(*_pair(3000, seed=4))
     y[400] = np.nan  # pandas would count inf as a value; we treat both as missing
     xs, ys = pd.Series(x), pd.Series(y)
@@ -114,7 +105,7 @@ def test_compiled_path_equals_numpy_path_on_a_long_series() -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_constant_windows_are_nan_never_inf_and_tiny_variance_is_real(
-    engine: kernels.Engine,
+    engine: rolling.Engine,
 ) -> None:
     x, y = _pair(600, seed=2)
     x[100:200] = 3.3  # a value whose mean is not exact in binary
@@ -136,7 +127,7 @@ def test_constant_windows_are_nan_never_inf_and_tiny_variance_is_real(
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_panel_against_several_benchmarks_equals_one_pair_at_a_time(
-    engine: kernels.Engine,
+    engine: rolling.Engine,
 ) -> None:
     n, k = 700, 5
     rng = np.random.default_rng(3)
@@ -159,7 +150,7 @@ def test_panel_against_several_benchmarks_equals_one_pair_at_a_time(
 
 @needs_numba
 def test_rolling_corr_on_a_large_dataframe_matches_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kernels, "COMPILED_MIN_SIZE", 1000)  # force the compiled kernel
+    monkeypatch.setattr(rolling, "COMPILED_MIN_SIZE", 1000)  # force the compiled kernel
     n = 400
     rng = np.random.default_rng(5)
     bench = pd.Series(rng.normal(0, 0.01, n), index=pd.date_range("2020-01-01", periods=n))
@@ -183,7 +174,7 @@ def test_a_long_pair_in_parallel_ranges_equals_one_walk_bit_for_bit(
 ) -> None:
     # Ranges of 512 rows (a multiple of the recomputation step), with a constant stretch
     # across a range boundary and a price-level series far from zero.
-    monkeypatch.setattr(kernels, "PAIR_SEGMENT_ROWS", 512)
+    monkeypatch.setattr(rolling, "PAIR_SEGMENT_ROWS", 512)
     rng = np.random.default_rng(9)
     n = 6_000
     x = 1e4 + np.cumsum(rng.normal(0, 1, n))
@@ -210,7 +201,7 @@ def _exact_corr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_long_price_level_series_stays_exact(engine: kernels.Engine) -> None:
+def test_long_price_level_series_stays_exact(engine: rolling.Engine) -> None:
     n, window = (300_000 if engine == "numba" else 60_000), 390
     rng = np.random.default_rng(11)
     steps = rng.normal(0, 2e-4, (n, 2))
@@ -225,45 +216,6 @@ def test_long_price_level_series_stays_exact(engine: kernels.Engine) -> None:
     assert max(errors) < 1e-9
 
 
-def test_streaming_equals_batch_and_update_many_equals_update() -> None:
-    x, y = _with_gaps(*_pair(2000, seed=8))
-    x[900:1000] = 0.5
-    batch = rolling_stats(x, y, 50, 40, ("corr", "beta"), engine="numpy")
-    one = RollingCorrelation(50, min_periods=40)
-    stepped = np.array([one.update(float(a), float(b)) for a, b in zip(x, y, strict=True)])
-    np.testing.assert_array_equal(np.isnan(stepped), np.isnan(batch["corr"]))
-    np.testing.assert_allclose(stepped, batch["corr"], atol=1e-12, equal_nan=True)
-    assert one.beta == pytest.approx(batch["beta"][-1], abs=1e-12)
-    assert one.corr == pytest.approx(batch["corr"][-1], abs=1e-12)
-    assert one.count == int((np.isfinite(x[-50:]) & np.isfinite(y[-50:])).sum())
-    many = RollingCorrelation(50, min_periods=40)
-    parts = [many.update_many(x[:7], y[:7]), many.update_many(x[7:1300], y[7:1300])]
-    parts.append(
-        np.array(
-            [
-                many.update(float(a), float(b))
-                for a, b in zip(x[1300:1500], y[1300:1500], strict=True)
-            ]
-        )
-    )
-    parts.append(many.update_many(x[1500:], y[1500:]))
-    combined = np.concatenate(parts)
-    np.testing.assert_array_equal(np.isnan(combined), np.isnan(stepped))
-    np.testing.assert_allclose(combined, stepped, atol=1e-12, equal_nan=True)
-    assert many.beta == pytest.approx(one.beta, abs=1e-12)
-    assert many.count == one.count
-
-
-def test_streaming_without_numba_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kernels, "numba_available", lambda: False)
-    x, y = _pair(300, seed=9)
-    got = RollingCorrelation(30).update_many(x, y)
-    want = rolling_stats(x, y, 30, engine="numpy")["corr"]
-    np.testing.assert_allclose(got, want, atol=1e-12, equal_nan=True)
-    with pytest.raises(DataError, match="numba"):
-        rolling_stats(x, y, 30, engine="numba")
-
-
 def test_bad_arguments_raise() -> None:
     x, y = _pair(50)
     with pytest.raises(DataError, match="window"):
@@ -276,44 +228,3 @@ def test_bad_arguments_raise() -> None:
         rolling_stats(x, y, 10, stats=("kurtosis",))
     with pytest.raises(DataError, match="engine"):
         rolling_stats(x, y, 10, engine="gpu")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("n", [3000, 150_000])  # numpy path, then the compiled one
-def test_rsi_and_ema_match_talib(n: int) -> None:
-    talib = pytest.importorskip("talib")
-    rng = np.random.default_rng(n)
-    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 0.02, n))))
-    np.testing.assert_allclose(
-        rsi(close, 14), talib.RSI(close.to_numpy(), 14), atol=1e-9, equal_nan=True
-    )
-    for period in (9, 12, 26):
-        np.testing.assert_allclose(
-            ema(close, period), talib.EMA(close.to_numpy(), period), atol=1e-9, equal_nan=True
-        )
-    values = close.to_numpy()
-    line = talib.EMA(values, 12) - talib.EMA(values, 26)
-    signal = np.full(n, np.nan)
-    signal[25:] = talib.EMA(line[25:], 9)
-    got = macd(close)
-    np.testing.assert_allclose(got["macd"], line, atol=1e-9, equal_nan=True)
-    np.testing.assert_allclose(got["signal"], signal, atol=1e-9, equal_nan=True)
-    np.testing.assert_allclose(got["hist"], line - signal, atol=1e-9, equal_nan=True)
-
-
-def test_a_one_pair_analysis_never_imports_numba() -> None:
-    code = textwrap.dedent(
-        """
-        import sys
-        import comove
-        crypto, equity = comove.demo_pair(seed=3, start="2018-01-02", end="2025-06-30")
-        table = comove.analyze(crypto, equity)
-        assert table["corr_60"].notna().any()
-        assert "numba" not in sys.modules, "numba was imported"
-        print("ok")
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
