@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from comove.pipeline import load_bars
+from comove.data.bars import read_bars
 from comove.scan.engine import ScanConfig, run_scan
 from comove.scan.synthetic import generate_universe
 from comove.scan.universe import expand_sources, prepare_benchmark
@@ -41,7 +41,7 @@ def bench_one(k: int, n: int, root: Path) -> None:
     (_, bench_bars), t_write = timed(
         lambda: generate_universe(k, n, seed=3, folder=folder, file_format="csv")
     )
-    bench = prepare_benchmark(load_bars(str(root / f"universe-{k}-BENCH.csv")), name="BENCH")
+    bench = prepare_benchmark(read_bars(root / f"universe-{k}-BENCH.csv"), name="BENCH")
     sources = expand_sources([str(folder)])
     config = ScanConfig()
     blocks = -(-k // config.blocks_of(k))

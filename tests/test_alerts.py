@@ -35,8 +35,8 @@ from comove.config import ChannelConfig, Settings, load_settings
 from comove.data.store import Store
 from comove.errors import ConfigError
 from comove.pipeline import Analysis, build_analysis
-
-from .conftest import correlated_pair
+from comove.signals.regime import correlation_regimes
+from tests.conftest import correlated_pair
 
 LAST = "2023-11-07"
 
@@ -209,8 +209,11 @@ def test_correlation_crossings_do_not_flap(analysis: Analysis) -> None:
     settings = Settings()
     state = None
     crossings: list[Alert] = []
+    # The pipeline computes the regimes (signals/regime.py); alerts only compare them.
+    regimes = correlation_regimes(table, 0.5, 0.45)
     for k in range(len(path)):
-        day = replace(analysis, table=table.iloc[: len(table) - len(path) + k + 1])
+        rows = len(table) - len(path) + k + 1
+        day = replace(analysis, table=table.iloc[:rows], regimes=regimes.iloc[:rows])
         alerts, state = detect_alerts(state, day, settings)
         crossings += _kinds(alerts, "correlation_cross", "corr_60")
     # A single 0.5 line would flip six times; enter 0.5 / exit 0.45 crosses three times.
@@ -225,13 +228,16 @@ def test_correlation_levels_are_configurable(analysis: Analysis, tmp_path: Path)
         "[alerts]\ncorrelation_threshold = 0.6\ncorrelation_exit = 0.55\n"
     )
     settings = load_settings(cwd=tmp_path, environ={})
+    levels = (settings.alerts.correlation_threshold, settings.alerts.correlation_exit)
     table = analysis.table.copy()
     table["corr_60"] = 0.3
     table.loc[table.index[-1], "corr_60"] = 0.58
-    alerts, _ = detect_alerts(None, replace(analysis, table=table), settings)
+    shown = replace(analysis, table=table, regimes=correlation_regimes(table, *levels))
+    alerts, _ = detect_alerts(None, shown, settings)
     assert _kinds(alerts, "correlation_cross", "corr_60") == []
     table.loc[table.index[-1], "corr_60"] = 0.61
-    alerts, _ = detect_alerts(None, replace(analysis, table=table), settings)
+    shown = replace(analysis, table=table, regimes=correlation_regimes(table, *levels))
+    alerts, _ = detect_alerts(None, shown, settings)
     assert len(_kinds(alerts, "correlation_cross", "corr_60")) == 1
 
 

@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from comove.cli import app
 from comove.data.store import Store
-
-from .conftest import correlated_pair
+from tests.conftest import correlated_pair
 
 runner = CliRunner()
 

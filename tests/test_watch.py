@@ -19,14 +19,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from comove.commands.watch import register
+from comove.cli import app as cli_app
 from comove.config import load_settings
-from comove.data.providers.base import SourceSpec
+from comove.data.sources import SourceSpec
 from comove.data.store import Store
 from comove.errors import ProviderError
 from comove.watch import published_session, run_cycle, watch_loop
+from tests.conftest import correlated_pair
 
-from .conftest import correlated_pair
 from .test_alerts import SmtpReceiver, WebhookReceiver, free_port
 
 LAST = "2023-11-07"
@@ -40,9 +40,7 @@ runner = CliRunner()
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    return cli_app
 
 
 def _store_path() -> Path:
@@ -92,10 +90,7 @@ to = ["me@example.com"]
 
 
 def _subprocess(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    code = (
-        "import typer\nfrom comove.commands.watch import register\n"
-        "app = typer.Typer()\nregister(app)\napp()\n"
-    )
+    code = "from comove.cli import main\nmain()\n"
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,

@@ -1,15 +1,14 @@
 """comove: how a crypto asset and an equity index move together.
 
 The public API is listed in ``__all__``. Names are imported on first use so that the
-command line (``comove --help``) starts without loading pandas, scipy or plotly.
+command line (``comove --help``) starts without loading pandas or plotly; the table below
+is the one list of them (a test keeps it, ``__all__`` and the type-checking imports equal).
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
-
-__version__ = "0.1.0"
 
 _EXPORTS = {
     "Analysis": "comove.pipeline",
@@ -20,7 +19,7 @@ _EXPORTS = {
     "ProviderError": "comove.errors",
     "RollingCorrelation": "comove.analytics.streaming",
     "align": "comove.data.calendar",
-    "analyze": "comove.analytics.table",
+    "analyze": "comove.pipeline",
     "build_analysis": "comove.pipeline",
     "demo_pair": "comove.data.demo",
     "ema": "comove.analytics.momentum",
@@ -42,36 +41,7 @@ _EXPORTS = {
     "write_report": "comove.report.html",
 }
 
-__all__ = [
-    "Analysis",
-    "ComoveError",
-    "ConfigError",
-    "DataError",
-    "DataWarning",
-    "ProviderError",
-    "RollingCorrelation",
-    "align",
-    "analyze",
-    "build_analysis",
-    "demo_pair",
-    "ema",
-    "ewma_corr",
-    "fisher_ci",
-    "lag_adjusted_corr",
-    "lead_lag",
-    "log_returns",
-    "macd",
-    "panel_corr_beta",
-    "read_bars",
-    "rebase",
-    "relative_volume",
-    "rolling_beta",
-    "rolling_corr",
-    "rolling_spearman",
-    "rsi",
-    "sma",
-    "write_report",
-]
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from comove.analytics.correlation import (
@@ -87,7 +57,6 @@ if TYPE_CHECKING:
     from comove.analytics.returns import log_returns, rebase
     from comove.analytics.rolling import panel_corr_beta
     from comove.analytics.streaming import RollingCorrelation
-    from comove.analytics.table import analyze
     from comove.data.bars import read_bars
     from comove.data.calendar import align
     from comove.data.demo import demo_pair
@@ -98,18 +67,25 @@ if TYPE_CHECKING:
         DataWarning,
         ProviderError,
     )
-    from comove.pipeline import Analysis, build_analysis
+    from comove.pipeline import Analysis, analyze, build_analysis
     from comove.report.html import write_report
+
+    __version__: str
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'comove' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    if name == "__version__":
+        from importlib.metadata import version
+
+        value: Any = version("comove")
+    else:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'comove' has no attribute {name!r}")
+        value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted([*globals(), *__all__, "__version__"])

@@ -42,12 +42,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
-import numpy as np
 import pandas as pd
 
+from comove._secrets import protect, redact
+from comove._time import utc_aware
 from comove.config import ChannelConfig, Settings
-from comove.data.providers.base import redact
-from comove.signals.rules import SIGNAL_LABELS, SIGNALS, STANCE_WORDS, STATE_WORDS, hysteresis
+from comove.signals.regime import regime_word
+from comove.signals.rules import SIGNAL_LABELS, SIGNALS, STANCE_WORDS, STATE_WORDS
 
 if TYPE_CHECKING:
     from comove.pipeline import Analysis
@@ -106,11 +107,6 @@ class ChainHealth:
 # -- detection --------------------------------------------------------------------------
 
 
-def _utc(stamp: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(stamp)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def _word(value: float, words: Mapping[float, str]) -> str:
     return "unknown" if not math.isfinite(value) else words.get(float(value), "unknown")
 
@@ -129,46 +125,17 @@ def _check_lines(check: SignalCheck) -> list[str]:
     return lines
 
 
-def _check_dict(check: SignalCheck) -> dict[str, Any]:
-    return {
-        "signal": check.name,
-        "state": check.state,
-        "since": None if check.since is None else str(check.since.date()),
-        "summary": check.summary,
-        "conditions": [
-            {
-                "name": c.name,
-                "label": c.label,
-                "value": c.value if math.isfinite(c.value) else None,
-                "threshold": c.threshold_text,
-                "status": c.status,
-                "required": c.required,
-            }
-            for c in check.conditions
-        ],
-    }
-
-
 def _as_of_line(as_of: str | None) -> str:
     return f"Data as of the {as_of} session." if as_of else "No analysis: nothing usable stored."
 
 
-def _correlation_states(
-    table: pd.DataFrame, enter: float, exit_: float
-) -> dict[str, tuple[str, str, float]]:
-    """Per window: (state at the previous session, state now, value now)."""
-    out: dict[str, tuple[str, str, float]] = {}
-    for column in table.columns:
-        if not (column.startswith("corr_") and column.count("_") == 1):
-            continue
-        values = table[column].to_numpy(dtype="float64")
-        passed = hysteresis(values, ">=", enter, exit_)
-
-        def word(v: float) -> str:
-            return "unknown" if np.isnan(v) else ("above" if v == 1.0 else "below")
-
-        before = word(float(passed[-2])) if len(passed) > 1 else "unknown"
-        out[column] = (before, word(float(passed[-1])), float(values[-1]))
+def _correlation_states(regimes: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Per window: (regime at the previous session, regime now), from the analysis."""
+    out: dict[str, tuple[str, str]] = {}
+    for column in regimes.columns:
+        values = regimes[column].to_numpy(dtype="float64")
+        before = regime_word(float(values[-2])) if len(values) > 1 else "unknown"
+        out[column] = (before, regime_word(float(values[-1])))
     return out
 
 
@@ -196,7 +163,7 @@ def detect_alerts(
         The clock (UTC); defaults to the current time.
     """
     prev = dict(previous_state or {})
-    current = _utc(pd.Timestamp.now(tz="UTC") if now is None else now)
+    current = utc_aware(pd.Timestamp.now(tz="UTC") if now is None else now)
     created = current.isoformat()
     alerts: list[Alert] = []
     state: dict[str, Any] = {
@@ -254,7 +221,7 @@ def _signal_alerts(
                 key=f"signal_change:{name}:{now_word}:{as_of}",
                 as_of=as_of,
                 created_at=created,
-                details={"from": before, "to": now_word, "checklist": _check_dict(check)},
+                details={"from": before, "to": now_word, "checklist": check.to_dict()},
             )
         )
     stance_values = columns["stance"].to_numpy(dtype="float64")
@@ -287,7 +254,7 @@ def _signal_alerts(
                 details={
                     "from": stance_before,
                     "to": stance_now,
-                    "checklist": [_check_dict(checks[n]) for n in (*SIGNALS, "stance")],
+                    "checklist": [checks[n].to_dict() for n in (*SIGNALS, "stance")],
                 },
             )
         )
@@ -307,7 +274,8 @@ def _correlation_alerts(
     table = analysis.table
     first_run = "correlation" not in prev
     alerts: list[Alert] = []
-    for column, (before_table, now_word, value) in _correlation_states(table, enter, exit_).items():
+    for column, (before_table, now_word) in _correlation_states(analysis.regimes).items():
+        value = float(table[column].iloc[-1])
         before = before_table if first_run else str(prev["correlation"].get(column, now_word))
         state["correlation"][column] = now_word
         if before == now_word or "unknown" in (before, now_word):
@@ -370,16 +338,18 @@ def _stale_alerts(
         if not chain.failing:
             continue
         if chain.last_ok is not None:
-            since = _utc(chain.last_ok)
+            since = utc_aware(chain.last_ok)
         elif name in failing_before:
-            since = _utc(failing_before[name])
+            since = utc_aware(failing_before[name])
         else:
             since = now
         state["failing"][name] = since.isoformat()
         if now - since < limit:
             continue
         hours = (now - since).total_seconds() / 3600
-        last_ok = "never" if chain.last_ok is None else f"{_utc(chain.last_ok):%Y-%m-%d %H:%M} UTC"
+        last_ok = (
+            "never" if chain.last_ok is None else f"{utc_aware(chain.last_ok):%Y-%m-%d %H:%M} UTC"
+        )
         body = "\n".join(
             [
                 f"Refreshing {name} ({', '.join(chain.sources)}) has failed for "
@@ -401,7 +371,9 @@ def _stale_alerts(
                 details={
                     "sources": list(chain.sources),
                     "failing_since": since.isoformat(),
-                    "last_ok": None if chain.last_ok is None else _utc(chain.last_ok).isoformat(),
+                    "last_ok": None
+                    if chain.last_ok is None
+                    else utc_aware(chain.last_ok).isoformat(),
                     "error": chain.message,
                 },
             )
@@ -411,7 +383,7 @@ def _stale_alerts(
 
 def make_test_alert(now: Any = None) -> Alert:
     """The message ``comove alerts test`` sends."""
-    current = _utc(pd.Timestamp.now(tz="UTC") if now is None else now)
+    current = utc_aware(pd.Timestamp.now(tz="UTC") if now is None else now)
     return Alert(
         kind="test",
         name="test",
@@ -470,37 +442,6 @@ def webhook_payload(alert: Alert, fmt: str) -> dict[str, Any]:
     return alert.to_dict()
 
 
-class _SecretFilter(logging.Filter):
-    """Rewrites records of HTTP client loggers that would show a webhook URL."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        cleaned = redact(message, self.secrets)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = None
-        return True
-
-
-_SECRET_FILTER = _SecretFilter()
-
-
-def _guard_http_logs(secret: str) -> None:
-    # httpx logs every request's full URL at INFO; a webhook URL is itself the secret.
-    _SECRET_FILTER.secrets.add(secret)
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if _SECRET_FILTER not in logger.filters:
-            logger.addFilter(_SECRET_FILTER)
-
-
 @dataclass
 class WebhookNotifier:
     """POSTs the alert as JSON (Slack / Discord incoming webhooks, or generic)."""
@@ -525,15 +466,17 @@ class WebhookNotifier:
                 if self.channel.url_env
                 else "no webhook URL configured"
             )
-        _guard_http_logs(url)
+        protect([url])
         try:
             reply = httpx.post(
                 url, json=webhook_payload(alert, self.channel.format), timeout=self.channel.timeout
             )
         except httpx.HTTPError as exc:
-            raise ChannelError(f"webhook: {type(exc).__name__}: {exc}") from None
+            raise ChannelError(redact(f"webhook: {type(exc).__name__}: {exc}", [url])) from None
         if reply.status_code >= 300:
-            raise ChannelError(f"webhook: HTTP {reply.status_code}: {reply.text[:200]}")
+            # The receiver may echo the URL (whose path is the secret) in its reply.
+            body = redact(reply.text[:200], [url])
+            raise ChannelError(f"webhook: HTTP {reply.status_code}: {body}")
 
 
 @dataclass

@@ -1,9 +1,13 @@
-"""Settings: the pair, windows, the store's location and keys, from comove.toml and the environment.
+"""Settings: the pair, windows, signals, aliases, the store, keys, watch and alerts.
 
 Lookup order (later wins): built-in defaults, ``comove.toml`` in the user config folder,
-``comove.toml`` in the working folder, environment variables, command-line flags. Secrets
-(API keys) come only from the environment or the config file and are never printed:
-:meth:`Settings.redacted` is what logs and errors may show.
+``comove.toml`` in the working folder, environment variables, command-line flags. Every
+section and key is checked: an unknown section or key, a value of the wrong type or out of
+range is a :class:`~comove.errors.ConfigError` naming the file, the section and the key
+(with the closest known key when it looks like a typo). Secrets (API keys, webhook URLs,
+SMTP passwords) come only from the environment or the config file; once loaded they are
+registered with :mod:`comove._secrets` and never printed (:meth:`Settings.redacted` is what
+logs and errors may show).
 
 Example ``comove.toml``::
 
@@ -15,6 +19,14 @@ Example ``comove.toml``::
 
     [analysis]
     windows = [30, 60, 90]
+    calendar = "XNYS"
+
+    [signals]                     # any threshold of comove.config.SignalConfig
+    corr_enter = 0.5
+    min_duration = 5
+
+    [aliases]                     # other names a stored symbol may have
+    "^RUT" = ["RUT", "R2K"]
 
     [store]
     path = "~/comove/comove.duckdb"
@@ -23,33 +35,41 @@ Example ``comove.toml``::
     fred_api_key = "..."          # or the FRED_API_KEY environment variable
 
     [watch]                       # comove watch
-    crypto_every = "15m"          # refresh crypto bars this often
-    equity_after = "16:30"        # America/New_York: refresh equity and macro after the close
-    stale_after = "6h"            # a source failing longer than this raises a stale-data alert
+    crypto_every = "15m"
+    equity_after = "16:30"        # America/New_York
+    stale_after = "6h"
 
     [alerts]
-    correlation_threshold = 0.5   # a correlation window crossing up through this alerts ...
-    correlation_exit = 0.45       # ... and crossing back down through this (hysteresis)
-    retries = 3                   # attempts per channel and alert
-    backoff = 2.0                 # seconds before the first retry, doubling
+    correlation_threshold = 0.5
+    correlation_exit = 0.45
+    retries = 3
+    backoff = 2.0
 
     [[alerts.channels]]
     type = "webhook"              # webhook | email | command | console
     format = "slack"              # slack | discord | json
     url_env = "COMOVE_SLACK_WEBHOOK"   # or url = "https://..."
+
+The reader is a few typed helpers over ``tomllib`` rather than pydantic-settings: the same
+strictness (``extra="forbid"``-style unknown-key errors, typed values, secrets kept out of
+``repr``) without adding pydantic's import time to every command (see README).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
 import os
 import re
 import shlex
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from comove._secrets import protect
 from comove.errors import ConfigError
 
 APP_NAME = "comove"
@@ -73,6 +93,18 @@ DEFAULT_MACRO = (
     "fred:BAMLH0A0HYM2",
     "fred:DTWEXBGS",
 )
+#: Names one instrument goes by at different providers and in files (see ``[aliases]``).
+DEFAULT_ALIASES: tuple[tuple[str, ...], ...] = (
+    ("^RUT", "RUT", "RTY"),
+    ("^GSPC", "GSPC", "^SPX", "SPX", "SP500"),
+    ("ETH-USD", "ETH/USD", "ETHUSD"),
+    ("BTC-USD", "BTC/USD", "BTCUSD"),
+    ("ETH/USDT", "ETHUSDT"),
+    ("BTC/USDT", "BTCUSDT"),
+)
+MIN_WINDOW, MAX_WINDOW, MAX_WINDOWS = 3, 500, 8
+MAX_TIMEOUT = 600.0
+MAX_RETRIES = 20
 
 
 def user_config_dir() -> Path:
@@ -91,27 +123,129 @@ def default_store_path() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False)) / STORE_FILE
 
 
+def parse_windows(text: str) -> tuple[int, ...]:
+    """``"30,60,90"`` -> ``(30, 60, 90)``: ASCII whole numbers, each 3..500, at most 8, no repeats.
+
+    The one rule for windows, wherever they are given (CLI, config, the dashboard's API):
+    :func:`split_windows` for the form, :func:`check_windows` for the values.
+    """
+    return check_windows(split_windows(text))
+
+
+def split_windows(text: str) -> list[int]:
+    """The whole numbers of ``"30,60,90"`` (ASCII digits and commas only), unchecked."""
+    parts = [part.strip() for part in str(text).split(",")]
+    if not any(parts):
+        raise ConfigError("windows: expected whole numbers separated by commas, e.g. 30,60,90")
+    windows: list[int] = []
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 6:
+            raise ConfigError(
+                f"windows: expected whole numbers separated by commas, got {text[:60]!r}"
+            )
+        windows.append(int(part))
+    return windows
+
+
+def check_windows(windows: Sequence[Any]) -> tuple[int, ...]:
+    """Validate a list of windows (see :func:`parse_windows`)."""
+    if not windows:
+        raise ConfigError("windows: at least one window is needed")
+    if len(windows) > MAX_WINDOWS:
+        raise ConfigError(f"windows: at most {MAX_WINDOWS} windows, got {len(windows)}")
+    for w in windows:
+        if isinstance(w, bool) or not isinstance(w, int) or not MIN_WINDOW <= w <= MAX_WINDOW:
+            raise ConfigError(
+                f"window {w!r} is invalid: windows are whole sessions from {MIN_WINDOW} to "
+                f"{MAX_WINDOW}"
+            )
+    if len(set(windows)) != len(windows):
+        raise ConfigError(f"windows: a window is repeated in {list(windows)}")
+    return tuple(int(w) for w in windows)
+
+
+# --------------------------------------------------------------------------- the sections
+
+
+@dataclass(frozen=True)
+class SignalConfig:
+    """Every threshold of the signals (``[signals]`` in comove.toml; defaults of issue 4).
+
+    ``*_enter`` is the level at which a condition starts to pass, ``*_exit`` the level beyond
+    which a passing condition fails again (equal levels: no hysteresis). ``min_duration`` is
+    the number of sessions a signal keeps an on/off state before it may change again.
+    ``unknown_policy``: ``"strict"`` (default) makes a signal unknown whenever a required
+    condition is unknown; ``"kleene"`` calls it off when a known required condition fails
+    (three-valued AND), unknown only when nothing fails and something is unknown.
+    """
+
+    corr_window: int = 60
+    corr_enter: float = 0.5
+    corr_exit: float = 0.45
+    band_enter: float = 0.3
+    band_exit: float = 0.25
+    rsi_lookback: int = 5
+    rsi_enter: float = 50.0
+    rsi_exit: float = 48.0
+    relvol_enter: float = 1.0
+    relvol_exit: float = 0.9
+    liquidity_enter: float = 0.0
+    liquidity_exit: float = -0.1
+    high_window: int = 20
+    high_exit: float = 0.03
+    trend_window: int = 50
+    trend_exit: float = 0.01
+    breadth_lookback: int = 20
+    decouple_short: int = 30
+    decouple_long: int = 90
+    decouple_enter: float = 0.2
+    decouple_exit: float = 0.25
+    decouple_was: float = 0.5
+    decoupling_lookback: int = 60
+    move_window: int = 60
+    crypto_move_sigma: float = 2.0
+    equity_quiet_sigma: float = 0.5
+    move_count_window: int = 20
+    min_duration: int = 5
+    unknown_policy: Literal["strict", "kleene"] = "strict"
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "unknown_policy":
+                if value not in ("strict", "kleene"):
+                    raise ConfigError("signal setting unknown_policy must be 'strict' or 'kleene'")
+            elif item.type == "int" and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5000
+            ):
+                raise ConfigError(
+                    f"signal setting {item.name} must be a whole number of sessions from 1 to "
+                    f"5000, got {value!r}"
+                )
+            elif item.type == "float" and (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise ConfigError(f"signal setting {item.name} must be a finite number")
+        pairs = (
+            ("corr", self.corr_enter, self.corr_exit, ">="),
+            ("band", self.band_enter, self.band_exit, ">"),
+            ("rsi", self.rsi_enter, self.rsi_exit, ">"),
+            ("relvol", self.relvol_enter, self.relvol_exit, ">"),
+            ("liquidity", self.liquidity_enter, self.liquidity_exit, ">"),
+            ("decouple", self.decouple_enter, self.decouple_exit, "<"),
+        )
+        for name, enter, exit_, comparison in pairs:
+            if (comparison == "<" and exit_ < enter) or (comparison != "<" and exit_ > enter):
+                raise ConfigError(
+                    f"signal setting {name}: the exit level {exit_} must lie on the far side "
+                    f"of the enter level {enter} (hysteresis)"
+                )
+
+
 CHANNEL_TYPES = ("webhook", "email", "command", "console")
 WEBHOOK_FORMATS = ("slack", "discord", "json")
-_CHANNEL_KEYS: dict[str, frozenset[str]] = {
-    "webhook": frozenset({"format", "url", "url_env", "timeout"}),
-    "email": frozenset(
-        {
-            "host",
-            "port",
-            "starttls",
-            "ssl",
-            "username",
-            "password",
-            "password_env",
-            "from",
-            "to",
-            "timeout",
-        }
-    ),
-    "command": frozenset({"run", "timeout"}),
-    "console": frozenset(),
-}
 
 
 @dataclass(frozen=True)
@@ -135,13 +269,16 @@ class ChannelConfig:
     run: tuple[str, ...] = ()
     timeout: float = 30.0
 
-    def secret(self, what: str, environ: dict[str, str] | None = None) -> str | None:
+    def secret(self, what: str, environ: Mapping[str, str] | None = None) -> str | None:
         """The webhook ``url`` or SMTP ``password``: from the environment variable, else the file."""
         env = os.environ if environ is None else environ
         name = self.url_env if what == "url" else self.password_env
         if name and env.get(name):
             return env[name]
         return self.url if what == "url" else self.password
+
+    def secrets(self, environ: Mapping[str, str] | None = None) -> list[str]:
+        return [s for s in (self.secret("url", environ), self.secret("password", environ)) if s]
 
     def redacted(self) -> dict[str, Any]:
         shown: dict[str, Any] = {"type": self.type, "name": self.name}
@@ -191,6 +328,8 @@ class Settings:
     macro_sources: tuple[str, ...] = DEFAULT_MACRO
     windows: tuple[int, ...] = (30, 60, 90)
     calendar: str = "XNYS"
+    signals: SignalConfig = field(default_factory=SignalConfig)
+    aliases: tuple[tuple[str, ...], ...] = DEFAULT_ALIASES
     store_path: Path = field(default_factory=default_store_path)
     fred_api_key: str | None = field(default=None, repr=False)
     config_files: tuple[Path, ...] = ()
@@ -200,15 +339,33 @@ class Settings:
     def with_store(self, path: str | Path | None) -> Settings:
         return self if path is None else replace(self, store_path=Path(path).expanduser())
 
+    def secrets(self) -> list[str]:
+        """Every secret these settings hold or point to (environment variables included)."""
+        found = [self.fred_api_key] if self.fred_api_key else []
+        for channel in self.alerts.channels:
+            found += channel.secrets()
+        return found
+
+    def alias_names(self, name: str) -> tuple[str, ...]:
+        """``name`` and every other name of the same instrument (case-insensitive match)."""
+        wanted = name.upper()
+        names = [name]
+        for group in self.aliases:
+            if wanted in (n.upper() for n in group):
+                names += [n for n in group if n.upper() != wanted]
+        return tuple(dict.fromkeys(names))
+
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict, with every secret replaced by ``***``."""
-        shown: dict[str, Any] = {
+        return {
             "crypto_sources": list(self.crypto_sources),
             "equity_sources": list(self.equity_sources),
             "large_cap_sources": list(self.large_cap_sources),
             "macro_sources": list(self.macro_sources),
             "windows": list(self.windows),
             "calendar": self.calendar,
+            "signals": {f.name: getattr(self.signals, f.name) for f in fields(self.signals)},
+            "aliases": [list(group) for group in self.aliases],
             "store_path": str(self.store_path),
             "fred_api_key": "***" if self.fred_api_key else None,
             "config_files": [str(p) for p in self.config_files],
@@ -225,22 +382,95 @@ class Settings:
                 "channels": [c.redacted() for c in self.alerts.channels],
             },
         }
-        return shown
 
 
-def _sources(value: Any, where: str) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(v, str) and v for v in items):
-        raise ConfigError(f"{where}: expected a source or a list of sources like 'yahoo:^RUT'")
-    return tuple(items)
+# --------------------------------------------------------------------------- typed reading
+
+
+class _Table:
+    """One TOML table being read: typed getters, and unknown keys refused at the end."""
+
+    def __init__(self, data: Any, where: str, known: Sequence[str]) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: must be a table of settings, not a value")
+        self.data = data
+        self.where = where
+        self.known = tuple(known)
+        unknown = [key for key in data if key not in self.known]
+        if unknown:
+            key = str(unknown[0])
+            close = difflib.get_close_matches(key, self.known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            listed = ", ".join(self.known) if self.known else "none"
+            raise ConfigError(f"{where}: unknown setting {key!r}{hint}; known: {listed}")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def at(self, key: str) -> str:
+        return f"{self.where} {key}"
+
+    def text(self, key: str) -> str:
+        value = self.data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{self.at(key)}: expected text, got {_shown(value)}")
+        return value
+
+    def env_name(self, key: str) -> str:
+        value = self.text(key)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ConfigError(f"{self.at(key)}: expected an environment variable name")
+        return value
+
+    def number(self, key: str, low: float, high: float) -> float:
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{self.at(key)}: expected a number, got {_shown(value)}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(f"{self.at(key)}: must be between {low:g} and {high:g}")
+        return float(value)
+
+    def whole(self, key: str, low: int, high: int) -> int:
+        value = self.data[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"{self.at(key)}: expected a whole number from {low} to {high}, got {_shown(value)}"
+            )
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.data[key]
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.at(key)}: must be true or false")
+        return value
+
+    def texts(self, key: str, what: str = "text or a list of texts") -> tuple[str, ...]:
+        value = self.data[key]
+        items = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(items, list)
+            or not items
+            or not all(isinstance(v, str) and v.strip() for v in items)
+        ):
+            raise ConfigError(f"{self.at(key)}: expected {what}")
+        return tuple(items)
+
+    def duration(self, key: str) -> float:
+        return parse_duration(self.data[key], self.at(key))
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?")
 _UNITS = {None: 1.0, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION = 30 * 86400.0
 
 
 def parse_duration(value: Any, where: str) -> float:
-    """``"15m"``, ``"6h"``, ``"30s"``, ``"1d"`` or a number of seconds -> seconds (> 0)."""
+    """``"15m"``, ``"6h"``, ``"30s"``, ``"1d"`` or a number of seconds -> seconds (0 < s ≤ 30 d)."""
     if isinstance(value, bool):
         raise ConfigError(f"{where}: expected a duration like '15m' or '6h'")
     if isinstance(value, int | float):
@@ -248,36 +478,117 @@ def parse_duration(value: Any, where: str) -> float:
     else:
         match = _DURATION.fullmatch(str(value).strip().lower())
         if not match:
-            raise ConfigError(f"{where}: expected a duration like '15m' or '6h', got {value!r}")
+            raise ConfigError(
+                f"{where}: expected a duration like '15m' or '6h', got {_shown(value)}"
+            )
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds <= 0:
-        raise ConfigError(f"{where}: a duration must be positive, got {value!r}")
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_DURATION):
+        raise ConfigError(
+            f"{where}: a duration must be positive and at most 30 days, got {_shown(value)}"
+        )
     return seconds
 
 
-def _watch(section: Any, path: Path) -> WatchSettings:
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path} [watch]: expected a table")
-    unknown = sorted(set(section) - {"crypto_every", "equity_after", "stale_after"})
-    if unknown:
-        raise ConfigError(f"{path} [watch]: unknown setting {unknown[0]!r}")
-    out = WatchSettings()
-    if "crypto_every" in section:
-        out = replace(out, crypto_every=parse_duration(section["crypto_every"],
-                                                        f"{path} [watch] crypto_every"))  # fmt: skip
-    if "stale_after" in section:
-        out = replace(out, stale_after=parse_duration(section["stale_after"],
-                                                      f"{path} [watch] stale_after"))  # fmt: skip
-    if "equity_after" in section:
+def _pair(table: _Table) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key, name in (
+        ("crypto", "crypto_sources"),
+        ("equity", "equity_sources"),
+        ("large_caps", "large_cap_sources"),
+        ("macro", "macro_sources"),
+    ):
+        if key in table:
+            changes[name] = table.texts(key, "a source or a list of sources like 'yahoo:^RUT'")
+    return changes
+
+
+def _analysis(table: _Table) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if "windows" in table:
+        value = table.data["windows"]
+        if not isinstance(value, list):
+            raise ConfigError(f"{table.at('windows')}: expected a list like [30, 60, 90]")
         try:
-            when = dt.time.fromisoformat(str(section["equity_after"]))
+            changes["windows"] = check_windows(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{table.at('windows')}: {exc}") from None
+    if "calendar" in table:
+        changes["calendar"] = table.text("calendar").strip().upper()
+    return changes
+
+
+def _signals(table: _Table) -> SignalConfig:
+    values: dict[str, Any] = {}
+    for item in fields(SignalConfig):
+        if item.name not in table:
+            continue
+        if item.name == "unknown_policy":
+            values[item.name] = table.text(item.name)
+        elif item.type == "int":
+            values[item.name] = table.whole(item.name, 1, 5000)
+        else:
+            values[item.name] = table.number(item.name, -1e6, 1e6)
+    try:
+        return SignalConfig(**values)
+    except ConfigError as exc:
+        raise ConfigError(f"{table.where}: {exc}") from None
+
+
+def _aliases(
+    data: Any, where: str, current: tuple[tuple[str, ...], ...]
+) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: must be a table of settings, not a value")
+    groups = [list(group) for group in current]
+    for name, others in data.items():
+        items = [others] if isinstance(others, str) else others
+        if not isinstance(items, list) or not all(isinstance(o, str) and o.strip() for o in items):
+            raise ConfigError(f"{where} {name}: expected a name or a list of names")
+        names = [str(name), *(o.strip() for o in items)]
+        upper = {n.upper() for n in names}
+        merged = [g for g in groups if upper & {n.upper() for n in g}]
+        rest = [g for g in groups if g not in merged]
+        group = list(dict.fromkeys([n for g in merged for n in g] + names))
+        groups = [*rest, group]
+    return tuple(tuple(g) for g in groups)
+
+
+def _watch(table: _Table) -> WatchSettings:
+    out = WatchSettings()
+    if "crypto_every" in table:
+        out = replace(out, crypto_every=table.duration("crypto_every"))
+    if "stale_after" in table:
+        out = replace(out, stale_after=table.duration("stale_after"))
+    if "equity_after" in table:
+        raw = table.data["equity_after"]
+        try:
+            when = raw if isinstance(raw, dt.time) else dt.time.fromisoformat(str(raw))
         except ValueError:
             raise ConfigError(
-                f"{path} [watch] equity_after: expected a time like '16:30' (New York), "
-                f"got {section['equity_after']!r}"
+                f"{table.at('equity_after')}: expected a time like '16:30' (New York), "
+                f"got {_shown(raw)}"
             ) from None
         out = replace(out, equity_after=when)
     return out
+
+
+_CHANNEL_KEYS: dict[str, tuple[str, ...]] = {
+    "webhook": ("format", "url", "url_env", "timeout"),
+    "email": (
+        "host",
+        "port",
+        "starttls",
+        "ssl",
+        "username",
+        "password",
+        "password_env",
+        "from",
+        "to",
+        "timeout",
+    ),
+    "command": ("run", "timeout"),
+    "console": (),
+}
 
 
 def _channel(entry: Any, number: int, path: Path) -> ChannelConfig:
@@ -286,166 +597,171 @@ def _channel(entry: Any, number: int, path: Path) -> ChannelConfig:
         raise ConfigError(f"{where}: expected a table")
     kind = entry.get("type")
     if kind not in CHANNEL_TYPES:
-        raise ConfigError(f"{where}: type must be one of {', '.join(CHANNEL_TYPES)}, got {kind!r}")
-    unknown = sorted(set(entry) - _CHANNEL_KEYS[kind] - {"type", "name"})
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r} for a {kind} channel")
-    name = str(entry.get("name") or f"{kind}-{number}")
+        raise ConfigError(
+            f"{where}: type must be one of {', '.join(CHANNEL_TYPES)}, got {_shown(kind)}"
+        )
+    table = _Table(entry, where, ("type", "name", *_CHANNEL_KEYS[kind]))
+    name = table.text("name").strip() if "name" in table else f"{kind}-{number}"
     options: dict[str, Any] = {"type": kind, "name": name}
-    if "timeout" in entry:
-        options["timeout"] = parse_duration(entry["timeout"], f"{where} timeout")
+    if "timeout" in table:
+        seconds = table.duration("timeout")
+        if seconds > MAX_TIMEOUT:
+            raise ConfigError(f"{table.at('timeout')}: at most {MAX_TIMEOUT:g} seconds")
+        options["timeout"] = seconds
     if kind == "webhook":
-        fmt = entry.get("format", "json")
+        fmt = table.text("format") if "format" in table else "json"
         if fmt not in WEBHOOK_FORMATS:
-            raise ConfigError(f"{where}: format must be one of {', '.join(WEBHOOK_FORMATS)}")
-        if not (entry.get("url") or entry.get("url_env")):
+            raise ConfigError(f"{table.at('format')}: must be one of {', '.join(WEBHOOK_FORMATS)}")
+        url = table.text("url") if "url" in table else None
+        url_env = table.env_name("url_env") if "url_env" in table else None
+        if not (url or url_env):
             raise ConfigError(f"{where}: a webhook needs url_env (recommended) or url")
-        options |= {"format": fmt, "url": entry.get("url") or None,
-                    "url_env": entry.get("url_env") or None}  # fmt: skip
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{table.at('url')}: expected an http(s) URL")
+        options |= {"format": fmt, "url": url, "url_env": url_env}
     elif kind == "email":
-        to = entry.get("to")
-        to = [to] if isinstance(to, str) else to
-        if not entry.get("host") or not entry.get("from") or not to:
-            raise ConfigError(f"{where}: an email channel needs host, from and to")
-        if not isinstance(to, list) or not all(isinstance(t, str) and t for t in to):
-            raise ConfigError(f"{where}: to must be an address or a list of addresses")
-        port = entry.get("port", 465 if entry.get("ssl") else 587)
-        if not isinstance(port, int) or not 0 < port < 65536:
-            raise ConfigError(f"{where}: port must be a whole number 1-65535")
-        for flag in ("starttls", "ssl"):
-            if flag in entry and not isinstance(entry[flag], bool):
-                raise ConfigError(f"{where}: {flag} must be true or false")
+        for key in ("host", "from", "to"):
+            if key not in table:
+                raise ConfigError(f"{where}: an email channel needs host, from and to")
+        ssl_on = table.flag("ssl") if "ssl" in table else False
         options |= {
-            "host": str(entry["host"]), "port": port,
-            "starttls": bool(entry.get("starttls", not entry.get("ssl", False))),
-            "ssl": bool(entry.get("ssl", False)),
-            "username": entry.get("username") or None, "password": entry.get("password") or None,
-            "password_env": entry.get("password_env") or None,
-            "sender": str(entry["from"]), "to": tuple(to),
-        }  # fmt: skip
+            "host": table.text("host"),
+            "port": table.whole("port", 1, 65535) if "port" in table else (465 if ssl_on else 587),
+            "starttls": table.flag("starttls") if "starttls" in table else not ssl_on,
+            "ssl": ssl_on,
+            "username": table.text("username") if "username" in table else None,
+            "password": table.text("password") if "password" in table else None,
+            "password_env": table.env_name("password_env") if "password_env" in table else None,
+            "sender": table.text("from"),
+            "to": table.texts("to", "an address or a list of addresses"),
+        }
     elif kind == "command":
-        run = entry.get("run")
+        run = table.data.get("run")
         run = shlex.split(run) if isinstance(run, str) else run
-        if not isinstance(run, list) or not run or not all(isinstance(r, str) for r in run):
+        if not isinstance(run, list) or not run or not all(isinstance(r, str) and r for r in run):
             raise ConfigError(f"{where}: run must be a command, e.g. ['/usr/local/bin/notify.sh']")
         options["run"] = tuple(run)
     return ChannelConfig(**options)
 
 
-def _alerts(section: Any, path: Path) -> AlertSettings:
-    if not isinstance(section, dict):
-        raise ConfigError(f"{path} [alerts]: expected a table")
-    known = {"correlation_threshold", "correlation_exit", "retries", "backoff", "channels"}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise ConfigError(f"{path} [alerts]: unknown setting {unknown[0]!r}")
+def _alerts(table: _Table, path: Path) -> AlertSettings:
     out = AlertSettings()
-    for name in ("correlation_threshold", "correlation_exit", "backoff"):
-        if name in section:
-            value = section[name]
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"{path} [alerts] {name}: expected a number")
-            numbers: dict[str, Any] = {name: float(value)}
-            out = replace(out, **numbers)
-    if not -1.0 <= out.correlation_exit <= out.correlation_threshold <= 1.0:
+    if "correlation_threshold" in table:
+        out = replace(out, correlation_threshold=table.number("correlation_threshold", -1.0, 1.0))
+    if "correlation_exit" in table:
+        out = replace(out, correlation_exit=table.number("correlation_exit", -1.0, 1.0))
+    if out.correlation_exit > out.correlation_threshold:
         raise ConfigError(
-            f"{path} [alerts]: correlation_exit ({out.correlation_exit}) must lie below "
-            f"correlation_threshold ({out.correlation_threshold}), both within [-1, 1]"
+            f"{table.where}: correlation_exit ({out.correlation_exit}) must lie below "
+            f"correlation_threshold ({out.correlation_threshold})"
         )
-    if out.backoff < 0:
-        raise ConfigError(f"{path} [alerts] backoff: must not be negative")
-    if "retries" in section:
-        retries = section["retries"]
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 1:
-            raise ConfigError(f"{path} [alerts] retries: expected a whole number of at least 1")
-        out = replace(out, retries=retries)
-    if "channels" in section:
-        entries = section["channels"]
+    if "backoff" in table:
+        out = replace(out, backoff=table.number("backoff", 0.0, MAX_TIMEOUT))
+    if "retries" in table:
+        out = replace(out, retries=table.whole("retries", 1, MAX_RETRIES))
+    if "channels" in table:
+        entries = table.data["channels"]
         if not isinstance(entries, list):
-            raise ConfigError(f"{path} [alerts] channels: write each as [[alerts.channels]]")
+            raise ConfigError(f"{table.at('channels')}: write each as [[alerts.channels]]")
         channels = [_channel(entry, i, path) for i, entry in enumerate(entries, start=1)]
         names = [c.name for c in channels]
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate:
-            raise ConfigError(f"{path} [alerts] channels: the name {duplicate!r} is used twice")
+            raise ConfigError(f"{table.at('channels')}: the name {duplicate!r} is used twice")
         out = replace(out, channels=tuple(channels))
     return out
 
 
+_SECTIONS: dict[str, tuple[str, ...]] = {
+    "pair": ("crypto", "equity", "large_caps", "macro"),
+    "analysis": ("windows", "calendar"),
+    "signals": tuple(f.name for f in fields(SignalConfig)),
+    "aliases": (),
+    "store": ("path",),
+    "keys": ("fred_api_key",),
+    "watch": ("crypto_every", "equity_after", "stale_after"),
+    "alerts": ("correlation_threshold", "correlation_exit", "retries", "backoff", "channels"),
+}
+
+
 def _apply(settings: Settings, data: dict[str, Any], path: Path) -> Settings:
-    known = {"pair", "analysis", "store", "keys", "alerts", "watch", "signals"}
-    unknown = sorted(set(data) - known)
+    unknown = [name for name in data if name not in _SECTIONS]
     if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), list(_SECTIONS), n=1, cutoff=0.6)
+        hint = f" (did you mean [{close[0]}]?)" if close else ""
         raise ConfigError(
-            f"{path}: unknown section [{unknown[0]}] (known: {', '.join(sorted(known))})"
+            f"{path}: unknown section [{unknown[0]}]{hint}; known: {', '.join(_SECTIONS)}"
         )
-    for section in ("pair", "analysis", "store", "keys", "watch", "alerts", "signals"):
-        if section in data and not isinstance(data[section], dict):
-            raise ConfigError(f"{path}: [{section}] must be a table of settings, not a value")
+    tables = {
+        name: _Table(data[name], f"{path} [{name}]", known)
+        for name, known in _SECTIONS.items()
+        if name in data and name != "aliases"
+    }
     changes: dict[str, Any] = {}
-    pair = data.get("pair", {})
-    if "crypto" in pair:
-        changes["crypto_sources"] = _sources(pair["crypto"], f"{path} [pair] crypto")
-    if "equity" in pair:
-        changes["equity_sources"] = _sources(pair["equity"], f"{path} [pair] equity")
-    if "large_caps" in pair:
-        changes["large_cap_sources"] = _sources(pair["large_caps"], f"{path} [pair] large_caps")
-    if "macro" in pair:
-        changes["macro_sources"] = _sources(pair["macro"], f"{path} [pair] macro")
-    analysis = data.get("analysis", {})
-    if "windows" in analysis:
-        windows = analysis["windows"]
-        if not isinstance(windows, list) or not all(isinstance(w, int) and w >= 3 for w in windows):
-            raise ConfigError(f"{path} [analysis] windows: expected whole numbers of at least 3")
-        changes["windows"] = tuple(windows)
-    if "calendar" in analysis:
-        changes["calendar"] = str(analysis["calendar"])
-    store = data.get("store", {})
-    if "path" in store:
-        changes["store_path"] = Path(str(store["path"])).expanduser()
-    keys = data.get("keys", {})
-    if "fred_api_key" in keys:
-        changes["fred_api_key"] = str(keys["fred_api_key"]) or None
-    if "watch" in data:
-        changes["watch"] = _watch(data["watch"], path)
-    if "alerts" in data:
-        changes["alerts"] = _alerts(data["alerts"], path)
+    if "pair" in tables:
+        changes |= _pair(tables["pair"])
+    if "analysis" in tables:
+        changes |= _analysis(tables["analysis"])
+    if "signals" in tables:
+        changes["signals"] = _signals(tables["signals"])
+    if "aliases" in data:
+        changes["aliases"] = _aliases(data["aliases"], f"{path} [aliases]", settings.aliases)
+    if "store" in tables and "path" in tables["store"]:
+        changes["store_path"] = Path(tables["store"].text("path")).expanduser()
+    if "keys" in tables and "fred_api_key" in tables["keys"]:
+        changes["fred_api_key"] = tables["keys"].text("fred_api_key")
+    if "watch" in tables:
+        changes["watch"] = _watch(tables["watch"])
+    if "alerts" in tables:
+        changes["alerts"] = _alerts(tables["alerts"], path)
     return replace(settings, config_files=(*settings.config_files, path), **changes)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def load_settings(
     config: str | Path | None = None,
     *,
     cwd: Path | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Defaults, then the config files (user folder, working folder, or ``config``), then env.
 
     Raises
     ------
     ConfigError
-        A config file cannot be parsed or has an invalid value; the message names the file.
+        A config file cannot be parsed or has an unknown or invalid setting; the message
+        names the file, the section and the key.
     """
     env = os.environ if environ is None else environ
     settings = Settings()
     if config is not None:
         candidates = [Path(config).expanduser()]
-        if not candidates[0].is_file():
+        if not candidates[0].exists():
             raise ConfigError(f"config file {candidates[0]} does not exist")
     else:
         candidates = [user_config_dir() / CONFIG_FILE, (cwd or Path.cwd()) / CONFIG_FILE]
     for path in candidates:
-        if not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-        settings = _apply(settings, data, path)
+        if path.exists():
+            settings = _apply(settings, _read_toml(path), path)
     if env.get("COMOVE_HOME"):
         settings = replace(settings, store_path=Path(env["COMOVE_HOME"]).expanduser() / STORE_FILE)
     if env.get("FRED_API_KEY"):
         settings = replace(settings, fred_api_key=env["FRED_API_KEY"])
+    protect(settings.secrets())
     return settings

@@ -46,3 +46,18 @@ class SymbolNotFound(ProviderError):
 
 class DataWarning(UserWarning):
     """Input is usable but suspicious (missing crypto days, weekend rows in an equity file, ...)."""
+
+
+#: Exit codes of the ``comove`` command line.
+EXIT_OK, EXIT_USER, EXIT_USAGE, EXIT_PROVIDER = 0, 1, 2, 3
+
+
+def exit_code(exc: ComoveError) -> int:
+    """The exit code for an error: 3 for a provider failure after retries, 1 for the rest.
+
+    An unknown symbol is the user's error (1), not the provider's. Usage errors (2) are
+    raised by the command-line parser before any of these.
+    """
+    if isinstance(exc, ProviderError) and not isinstance(exc, SymbolNotFound):
+        return EXIT_PROVIDER
+    return EXIT_USER

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
+from comove._secrets import redact
+from comove._time import utc_aware
 from comove.alerts import (
     Alert,
     ChainHealth,
@@ -39,7 +41,7 @@ from comove.alerts import (
     detect_alerts,
 )
 from comove.config import Settings
-from comove.data.providers.base import redact, reset_network_state
+from comove.data.sources import parse_source
 from comove.errors import ComoveError
 
 if TYPE_CHECKING:
@@ -57,18 +59,13 @@ def utc_now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC")
 
 
-def _utc(stamp: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(stamp)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 def published_session(
     now: pd.Timestamp, after: dt.time, *, calendar: str = "XNYS", tz: str = "America/New_York"
 ) -> pd.Timestamp | None:
     """The latest session whose data is out: its date at ``after`` (New York) has passed."""
     from comove.data.calendar import sessions
 
-    local = _utc(now).tz_convert(tz)
+    local = utc_aware(now).tz_convert(tz)
     today = pd.Timestamp(local.date())
     found = sessions(today - pd.Timedelta(days=14), today, calendar)
     for day in reversed(found):
@@ -114,13 +111,12 @@ def _chains(settings: Settings) -> dict[str, tuple[str, ...]]:
         "large_caps": settings.large_cap_sources,
     }
     for source in settings.macro_sources:
-        chains[f"macro {source.partition(':')[2] or source}"] = (source,)
+        chains[f"macro {parse_source(source).name}"] = (source,)
     return chains
 
 
 def chain_health(settings: Settings) -> dict[str, ChainHealth]:
     """Per source chain: failing when every member's latest attempt failed."""
-    from comove.data.providers import parse_source
     from comove.data.store import Store
 
     out: dict[str, ChainHealth] = {}
@@ -129,7 +125,7 @@ def chain_health(settings: Settings) -> dict[str, ChainHealth]:
             records = []
             for text in chain:
                 spec = parse_source(text)
-                record = store.last_fetch(spec.source_id, spec.symbol, "1d")
+                record = store.last_fetch(spec.source_id, spec.name, "1d")
                 if record is not None:
                     records.append(record)
             if not records:
@@ -148,20 +144,9 @@ def chain_health(settings: Settings) -> dict[str, ChainHealth]:
 
 def analyze_stored(settings: Settings) -> Analysis:
     """The analysis of the configured pair from what the store holds (no fetching)."""
-    from comove.pipeline import build_analysis, live_bars, live_large_caps, live_macro
+    from comove.pipeline import PairRequest, run
 
-    crypto = live_bars(settings.crypto_sources, settings, refresh=False)
-    equity = live_bars(settings.equity_sources, settings, refresh=False)
-    macro = live_macro(settings, refresh=False)
-    large_caps = live_large_caps(settings, refresh=False)
-    return build_analysis(
-        crypto,
-        equity,
-        settings.windows,
-        calendar=settings.calendar,
-        macro=macro,
-        large_caps=large_caps,
-    )
+    return run(PairRequest(offline=True), settings)
 
 
 def load_state(settings: Settings) -> dict[str, Any] | None:
@@ -181,20 +166,24 @@ def load_state(settings: Settings) -> dict[str, Any] | None:
 def _refresh_chain(
     settings: Settings,
     chain: Sequence[str],
-    providers: ProviderFactory | None,
+    providers: ProviderFactory,
     now: pd.Timestamp,
 ) -> str | None:
-    """Refresh the first working source of ``chain``; the (redacted) reason when none works."""
+    """Refresh the first working source of ``chain``; the (redacted) reason when none works.
+
+    ``store:`` members are what is stored already: a chain of only those has nothing to do.
+    """
     from comove.data.refresh import refresh_first_available
     from comove.data.store import ShortLivedStore
 
-    options: dict[str, Any] = {"now": now}
-    if providers is not None:
-        options["providers"] = providers
     try:
-        refresh_first_available(ShortLivedStore(settings.store_path), list(chain), **options)
+        specs = [s for s in map(parse_source, chain) if s.provider != "store"]
+        if specs:
+            refresh_first_available(
+                ShortLivedStore(settings.store_path), specs, now=now, providers=providers
+            )
     except ComoveError as exc:
-        return redact(str(exc), [settings.fred_api_key])
+        return redact(str(exc))
     return None
 
 
@@ -211,10 +200,11 @@ def run_cycle(
 ) -> CycleResult:
     """One watch cycle: refresh what is due, analyse, detect, deliver, record."""
     from comove.data.store import Store
+    from comove.pipeline.sources import run_providers
 
-    # Hosts found unreachable in an earlier cycle get their full retries again.
-    reset_network_state()
-    started = _utc(now if now is not None else clock())
+    # A new run: hosts found unreachable in an earlier cycle get their full retries again.
+    run_factory = providers or run_providers(settings)
+    started = utc_aware(now if now is not None else clock())
     stop = stop or threading.Event()
     previous = load_state(settings)
     schedule: dict[str, Any] = dict((previous or {}).get("schedule", {}))
@@ -243,7 +233,7 @@ def run_cycle(
                 if stop.is_set():
                     stopped = True
                     break
-                reason = _refresh_chain(settings, chain, providers, started)
+                reason = _refresh_chain(settings, chain, run_factory, started)
                 if reason is not None:
                     # Not marked done: a failed equity or macro refresh is tried again next cycle.
                     failures.append((name, reason))
@@ -256,7 +246,7 @@ def run_cycle(
             try:
                 analysis = analyze_stored(settings)
             except ComoveError as exc:
-                error = redact(str(exc), [settings.fred_api_key])
+                error = redact(str(exc))
             health = chain_health(settings)
             alerts, detected = detect_alerts(previous, analysis, settings, health=health,
                                              now=started)  # fmt: skip
@@ -287,7 +277,7 @@ def run_cycle(
     else:
         outcome = "ok"
     message = "; ".join(([error] if error else []) + _failure_summary(failures))
-    finished = _utc(clock()) if now is None else started
+    finished = utc_aware(clock()) if now is None else started
     # A stopped cycle keeps the previous detection state: the next run picks up from there.
     state_text = json.dumps(
         new_state if not stopped else {**(previous or {}), "schedule": schedule}
@@ -310,7 +300,7 @@ def _failure_summary(failures: Sequence[tuple[str, str]]) -> list[str]:
 def next_wait(settings: Settings, result: CycleResult, now: pd.Timestamp) -> float:
     """Seconds until the next crypto refresh is due."""
     due = result.started_at + pd.Timedelta(seconds=settings.watch.crypto_every)
-    return max(0.0, (due - _utc(now)).total_seconds())
+    return max(0.0, (due - utc_aware(now)).total_seconds())
 
 
 def watch_loop(
@@ -340,11 +330,11 @@ def watch_loop(
             )
         except ComoveError as exc:
             # The store itself failed (busy, corrupt): say so and try again next time.
-            now = _utc(clock())
+            now = utc_aware(clock())
             result = CycleResult(now, now, "error", str(exc), None)
             log.error("watch cycle failed: %s", exc)
         except Exception as exc:  # a monitor must outlive one bad cycle
-            now = _utc(clock())
+            now = utc_aware(clock())
             result = CycleResult(now, now, "error", f"{type(exc).__name__}: {exc}", None)
             log.exception("watch cycle failed unexpectedly")
         results.append(result)

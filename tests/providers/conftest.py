@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from comove.data.providers.base import RetryPolicy, reset_network_state
+from comove.data.providers.base import RetryPolicy
 from tests.providers.fakes import FakeServer, install_all
-
-
-@pytest.fixture(autouse=True)
-def _fresh_network_state() -> Iterator[None]:
-    """Each test starts as if no host had been found unreachable yet."""
-    reset_network_state()
-    yield
-    reset_network_state()
 
 
 @pytest.fixture

@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 
 from comove.data.bars import BAR_COLUMNS
-from comove.data.providers import get_provider, parse_source
+from comove.data.providers import get_provider
 from comove.data.providers.base import RetryPolicy
 from comove.data.providers.csv import CsvProvider
 from comove.data.providers.exchanges import ExchangeProvider
 from comove.data.providers.fred import FredProvider
 from comove.data.providers.yahoo import YahooProvider
+from comove.data.sources import parse_source
 from comove.errors import ConfigError, SymbolNotFound
 from tests.providers.fakes import (
     CRYPTO_DAILY,
@@ -377,5 +378,5 @@ def test_get_provider_reads_env_overrides(monkeypatch: pytest.MonkeyPatch) -> No
     finally:
         for provider in (yahoo, fred, kraken):
             provider.close()
-    with pytest.raises(ConfigError, match="need an open store"):
+    with pytest.raises(ConfigError, match="are not fetched"):
         get_provider("store:ETH-USD")

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from comove.data.providers.base import RateLimiter, RetryPolicy, parse_retry_after, redact
+from comove._secrets import redact
+from comove.data.providers.base import RateLimiter, RetryPolicy, parse_retry_after
 from comove.data.providers.exchanges import ExchangeProvider
 from comove.data.providers.fred import FredProvider
 from comove.data.providers.yahoo import YahooProvider

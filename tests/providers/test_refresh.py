@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from comove.data.providers import get_provider
-from comove.data.providers.base import RetryPolicy, SourceSpec, parse_source
+from comove.data.providers.base import RetryPolicy
 from comove.data.refresh import refresh, refresh_first_available, verify
+from comove.data.sources import SourceSpec, parse_source
 from comove.errors import ConfigError, ProviderError
 from tests.providers.fakes import FakeServer, Reply
 
@@ -40,7 +41,7 @@ def factory(
             from comove.data.providers.fred import FredProvider
 
             return FredProvider(None, base_url=fake.url, policy=policy, min_interval=0)
-        return get_provider(spec, store=store)
+        return get_provider(spec)
 
     return build
 
@@ -202,17 +203,7 @@ def test_csv_source_is_stored(store: Any, tmp_path: Any) -> None:
     pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": closes}).to_csv(path, index=False)
     result = refresh(store, f"csv:{path}")
     assert result.report.inserted == 10
-    back = store.read_bars(str(path), source="csv")
+    # Stored under the file's stem: a path is never a symbol.
+    back = store.read_bars("eth", source="csv")
     np.testing.assert_allclose(back["close"].to_numpy(), closes)
-
-
-def test_fetch_source_without_store(fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from comove.data.providers import fetch_source
-
-    monkeypatch.setenv("COMOVE_YAHOO_URL", fake.url)
-    monkeypatch.setenv("COMOVE_FRED_URL", fake.url)
-    monkeypatch.delenv("FRED_API_KEY", raising=False)
-    bars = fetch_source("yahoo:ETH-USD", start="2024-03-01", end="2024-03-05")
-    assert len(bars) == 5
-    series = fetch_source("fred:DGS2")
-    assert series.attrs["units"] == "Percent"
+    assert store.symbols() == [("csv", "eth", "1d")]

@@ -98,7 +98,7 @@ def test_overlay_uses_rebased_closes_and_the_names(analysis: Analysis, figures: 
 
 def test_correlation_bands_contain_the_correlation(analysis: Analysis, figures: dict) -> None:
     figure = figures["correlation"]
-    for w in analysis.meta["windows"]:  # type: ignore[attr-defined]
+    for w in analysis.meta["windows"]:
         lo = _values(_trace(figure, f"{w}-session band low"))
         hi = _values(_trace(figure, f"{w}-session 95% band"))
         corr = _values(_trace(figure, f"{w}-session"))
@@ -193,7 +193,7 @@ def test_lead_lag_bars_best_lag_and_significance(analysis: Analysis, figures: di
 
 def test_beta_has_one_line_per_window(analysis: Analysis, figures: dict) -> None:
     figure = figures["beta"]
-    for w in analysis.meta["windows"]:  # type: ignore[attr-defined]
+    for w in analysis.meta["windows"]:
         trace = _trace(figure, f"{w}-session")
         np.testing.assert_array_equal(_values(trace), analysis.table[f"beta_{w}"].to_numpy())
 

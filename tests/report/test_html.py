@@ -183,7 +183,7 @@ def test_notes_and_data_warnings_appear_escaped(tmp_path: Path) -> None:
         tmp_path / "r.html",
         data_warnings=["3 crypto days missing", "odd <b>row</b> in equity.csv"],
     ).read_text(encoding="utf-8")
-    for note in notes:  # type: ignore[attr-defined]
+    for note in notes:
         assert htmllib.escape(note) in text
     assert "3 crypto days missing" in text
     assert "odd &lt;b&gt;row&lt;/b&gt; in equity.csv" in text
@@ -238,7 +238,7 @@ def test_script_escape_holds_even_if_plotly_stopped_escaping(
 ) -> None:
     raw = '<div id="chart-x"></div><script type="text/javascript">var a = "' + EVIL + '";</script>'
     monkeypatch.setattr(report_html.pio, "to_html", lambda *args, **kwargs: raw)
-    fragment = str(report_html._figure_html("x", build_figures(analysis)["beta"]))
+    fragment = str(report_html._chart("x", build_figures(analysis)["beta"], "").html)
     assert EVIL not in fragment
     assert fragment.count("</script>") == 1
     assert fragment.endswith("</script>")

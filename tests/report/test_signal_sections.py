@@ -60,15 +60,8 @@ def test_liquidity_bars_stack_to_a_mean_score(macro: pd.DataFrame) -> None:
     np.testing.assert_allclose(stacked, averaged["liquidity_score"], atol=1e-12)
 
 
-def _page(analysis: Analysis, evaluation: Evaluation, **more: object) -> str:
-    return render_report(
-        analysis,
-        signals=evaluation.signals,
-        backtest=evaluation.backtest,
-        event_study=evaluation.event_study,
-        claims=evaluation.claims,
-        **more,  # type: ignore[arg-type]
-    )
+def _page(analysis: Analysis, macro: pd.DataFrame) -> str:
+    return render_report(dataclasses.replace(analysis, macro=macro))
 
 
 def test_every_analysis_has_the_signal_sections(analysis: Analysis) -> None:
@@ -80,7 +73,7 @@ def test_every_analysis_has_the_signal_sections(analysis: Analysis) -> None:
 def test_sections_present_with_data(
     analysis: Analysis, evaluation: Evaluation, macro: pd.DataFrame
 ) -> None:
-    page = _page(analysis, evaluation, macro=macro)
+    page = _page(analysis, macro)
     for marker in (
         'id="signals"',
         'id="signal-synchronized_breakout"',
@@ -106,27 +99,10 @@ def test_sections_present_with_data(
     assert "rose above 0.6" in page
 
 
-def test_fields_on_the_analysis_are_used(analysis: Analysis, evaluation: Evaluation) -> None:
-    given = {
-        "signals": evaluation.signals,
-        "backtest": evaluation.backtest,
-        "event_study": evaluation.event_study,
-        "claims": evaluation.claims,
-    }
-    existing = {f.name for f in dataclasses.fields(Analysis)}
-    # The pipeline may or may not carry these fields yet: add the missing ones.
-    extended_type = dataclasses.make_dataclass(
-        "WithSignals",
-        [(name, object, dataclasses.field(default=None)) for name in given if name not in existing],
-        bases=(Analysis,),
-        frozen=True,
-    )
-    fields = {f.name: getattr(analysis, f.name) for f in dataclasses.fields(Analysis)}
+def test_breadth_panel_follows_the_table(analysis: Analysis) -> None:
     table = analysis.table.copy()
     table["breadth"] = np.linspace(0.5, 0.6, len(table))
-    fields["table"] = table
-    extended = extended_type(**(fields | given))
-    page = render_report(extended)
+    page = render_report(dataclasses.replace(analysis, table=table))
     assert 'id="signals"' in page
     assert 'id="evaluation"' in page
     assert 'id="panel-breadth"' in page

@@ -13,9 +13,9 @@ pytest.importorskip("distributed")
 
 def test_dask_engine_equals_local_engine(universe_folder) -> None:
     folder, bench_path = universe_folder
-    from comove.pipeline import load_bars
+    from comove.data.bars import read_bars
 
-    bench = prepare_benchmark(load_bars(str(bench_path)), name="BENCH")
+    bench = prepare_benchmark(read_bars(bench_path), name="BENCH")
     sources = expand_sources([str(folder)])
     config = ScanConfig(block_size=9)
     local = run_scan(sources, [bench], config)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import comove
-from comove.errors import DataError
+from comove.errors import ConfigError, DataError
 from comove.signals.rules import (
     SIGNALS,
     SignalConfig,
@@ -335,9 +335,9 @@ def test_missing_correlation_columns_are_computed() -> None:
 
 
 def test_bad_config_is_refused() -> None:
-    with pytest.raises(DataError, match="exit level"):
+    with pytest.raises(ConfigError, match="exit level"):
         SignalConfig(corr_enter=0.5, corr_exit=0.6)
-    with pytest.raises(DataError, match="min_duration"):
+    with pytest.raises(ConfigError, match="min_duration"):
         SignalConfig(min_duration=0)
     with pytest.raises(DataError, match="lacks"):
         evaluate_signals(pd.DataFrame({"crypto_close": [1.0]}))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from comove._json import finite
 from comove.analytics.momentum import seeded_smoothing
 from comove.analytics.rolling import check_window, panel_corr_beta, rolling_stats
 from comove.errors import DataError
@@ -254,6 +255,17 @@ class LeadLagSummary:
     @property
     def significant(self) -> bool:
         return bool(self.p_adjusted < 0.05)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "best_lag": self.best_lag,
+            "corr": finite(self.corr),
+            "n": self.n,
+            "p_value": finite(self.p_value),
+            "p_adjusted": finite(self.p_adjusted),
+            "lag0_corr": finite(self.lag0_corr),
+            "significant": self.significant,
+        }
 
 
 def lead_lag_summary(x: pd.Series, y: pd.Series, max_lag: int = 10) -> LeadLagSummary:

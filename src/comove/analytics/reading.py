@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
+
+from comove._json import day, jsonable
 
 STRENGTH_LEVELS = ((0.8, "very strong"), (0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))
 
@@ -61,6 +64,16 @@ class Reading:
     momentum: tuple[MomentumReading, ...]
     first_date: pd.Timestamp
     sessions: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": day(self.date),
+            "first_date": day(self.first_date),
+            "sessions": self.sessions,
+            "headline": self.headline(),
+            "windows": [jsonable(asdict(w)) for w in self.windows],
+            "momentum": [jsonable(asdict(m)) for m in self.momentum],
+        }
 
     def headline(self) -> str:
         defined = [w for w in self.windows if not math.isnan(w.corr)]

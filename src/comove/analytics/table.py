@@ -1,4 +1,9 @@
-"""The analysis table: one row per aligned session, the columns DESIGN.md promises."""
+"""The analytic columns of the analysis table: one row per aligned session.
+
+Returns, rolling correlation with Fisher bands and beta per window, momentum, relative
+volume, the liquidity score and breadth. The signal columns are added by the pipeline
+(:mod:`comove.pipeline.analysis`), which also cuts the rows to ``since``/``until``.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from comove import config
 from comove.analytics.correlation import fisher_ci, rolling_corr_beta
 from comove.analytics.macro import BREADTH_COLUMNS, MACRO_COLUMNS, breadth_frame, macro_frame
 from comove.analytics.momentum import macd, relative_volume, rsi
 from comove.analytics.returns import log_returns, rebase
 from comove.data.calendar import AlignMode, align
 from comove.errors import DataError
-from comove.signals.rules import SignalResult, evaluate_signals
 
 DEFAULT_WINDOWS = (30, 60, 90)
-SIGNAL_COLUMNS = (
-    "signal_synchronized_breakout", "signal_risk_off_alignment", "signal_decoupling", "stance",
-)  # fmt: skip
-MIN_WINDOW = 3
 
 
-def table_columns(windows: Sequence[int]) -> list[str]:
-    """The analysis table's columns, in order, for the given correlation windows."""
+def analytic_columns(windows: Sequence[int]) -> list[str]:
+    """The analytic columns of the analysis table, in order, for the given windows."""
     columns = [
         "crypto_close", "equity_close", "crypto_ret", "equity_ret", "crypto_norm", "equity_norm",
     ]  # fmt: skip
@@ -36,27 +37,19 @@ def table_columns(windows: Sequence[int]) -> list[str]:
         "macd_equity", "macd_signal_equity", "macd_hist_equity",
         "relvol_crypto", "relvol_equity",
         "liquidity_score", "breadth",
-        *SIGNAL_COLUMNS,
     ]  # fmt: skip
     return columns
 
 
 def check_windows(windows: Sequence[int], available: int | None = None) -> tuple[int, ...]:
-    """Validate correlation windows: integers of at least 3 that fit in the data."""
-    checked: list[int] = []
-    for w in windows:
-        if isinstance(w, bool) or int(w) != w or w < MIN_WINDOW:
-            raise DataError(
-                f"window {w} is invalid: windows are whole sessions, at least {MIN_WINDOW}"
-            )
+    """Validate correlation windows (:func:`comove.config.check_windows`) against the data."""
+    checked = config.check_windows(list(windows))
+    for w in checked:
         if available is not None and w > available:
             raise DataError(
                 f"window {w} is longer than the data: only {available} aligned session returns"
             )
-        checked.append(int(w))
-    if not checked:
-        raise DataError("at least one correlation window is needed")
-    return tuple(dict.fromkeys(checked))
+    return checked
 
 
 def _usable_volume(bars: pd.DataFrame) -> bool:
@@ -111,23 +104,21 @@ def _as_date(name: str, value: str | pd.Timestamp | None) -> pd.Timestamp | None
 
 
 @dataclass(frozen=True)
-class AnalysisFrames:
-    """The analysis table and the macro and breadth frames its last columns come from.
+class AnalyticFrames:
+    """The analytic columns over the whole aligned history, and the frames behind the last two.
 
-    ``macro`` and ``breadth`` cover the same rows as ``table`` (see
-    :func:`comove.analytics.macro.macro_frame` and :func:`~comove.analytics.macro.breadth_frame`).
-    ``signals`` and ``full_table`` cover the whole aligned history, before ``since``/``until``
-    cut the rows shown: signals warm up on all the data, and evaluations use all of it.
+    ``table`` has :func:`analytic_columns`; ``macro`` and ``breadth`` cover the same rows
+    (see :func:`comove.analytics.macro.macro_frame` and
+    :func:`~comove.analytics.macro.breadth_frame`); ``notes`` lists what was left out.
     """
 
     table: pd.DataFrame
     macro: pd.DataFrame
     breadth: pd.DataFrame
-    signals: SignalResult
-    full_table: pd.DataFrame
+    notes: list[str]
 
 
-def analyze(
+def analytic_frames(
     crypto: pd.DataFrame,
     equity: pd.DataFrame,
     windows: Sequence[int] = DEFAULT_WINDOWS,
@@ -135,15 +126,13 @@ def analyze(
     calendar: str = "XNYS",
     mode: AlignMode = "daily",
     crypto_intraday: pd.DataFrame | None = None,
-    since: str | pd.Timestamp | None = None,
-    until: str | pd.Timestamp | None = None,
     rsi_period: int = 14,
     macd_periods: tuple[int, int, int] = (12, 26, 9),
     volume_window: int = 20,
     macro: Mapping[str, pd.Series] | None = None,
     large_caps: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Build the analysis table for a crypto / equity pair.
+) -> AnalyticFrames:
+    """Every analytic column of a crypto / equity pair, on all aligned sessions.
 
     Parameters
     ----------
@@ -153,51 +142,15 @@ def analyze(
         Rolling correlation/beta windows in aligned sessions.
     calendar, mode, crypto_intraday
         How the crypto series is put on equity sessions (see :func:`comove.align`).
-    since, until
-        Limit the rows returned. Indicators are computed on the whole history first, so the
-        rows before ``since`` serve as warm-up; the overlay is rebased to 100 on the first row.
     rsi_period, macd_periods, volume_window
         Momentum settings; RSI and MACD run on each asset's own bars (crypto on every day,
         equity on its sessions) and are then sampled onto the aligned sessions.
     macro
-        FRED series by id (``WALCL``, ``WTREGEN``, ``RRPONTSYD``, ``DGS2``, ``NFCI``,
-        ``BAMLH0A0HYM2``, ``DTWEXBGS``) with ``attrs["units"]``; each is used only from the
-        session after its release. Without them ``liquidity_score`` is NaN.
+        FRED series by id with ``attrs["units"]``; each is used only from the session after
+        its release. Without them ``liquidity_score`` is NaN.
     large_caps
-        S&P 500 (or SPY) bars for ``breadth``, the equity's strength relative to them;
-        NaN without.
-
-    Returns
-    -------
-    DataFrame
-        Index ``date``; columns as :func:`table_columns`. ``attrs`` carries ``mode``,
-        ``calendar``, ``windows``, the names and sources of both series and ``notes``
-        (things left out, such as relative volume for a series without volume).
+        S&P 500 (or SPY) bars for ``breadth``; NaN without.
     """
-    return analysis_frames(
-        crypto, equity, windows, calendar=calendar, mode=mode, crypto_intraday=crypto_intraday,
-        since=since, until=until, rsi_period=rsi_period, macd_periods=macd_periods,
-        volume_window=volume_window, macro=macro, large_caps=large_caps,
-    ).table  # fmt: skip
-
-
-def analysis_frames(
-    crypto: pd.DataFrame,
-    equity: pd.DataFrame,
-    windows: Sequence[int] = DEFAULT_WINDOWS,
-    *,
-    calendar: str = "XNYS",
-    mode: AlignMode = "daily",
-    crypto_intraday: pd.DataFrame | None = None,
-    since: str | pd.Timestamp | None = None,
-    until: str | pd.Timestamp | None = None,
-    rsi_period: int = 14,
-    macd_periods: tuple[int, int, int] = (12, 26, 9),
-    volume_window: int = 20,
-    macro: Mapping[str, pd.Series] | None = None,
-    large_caps: pd.DataFrame | None = None,
-) -> AnalysisFrames:
-    """:func:`analyze`, also returning the macro and breadth frames behind its last columns."""
     aligned = align(crypto, equity, calendar, mode=mode, crypto_intraday=crypto_intraday)
     windows = check_windows(windows, available=len(aligned) - 1)
     sessions = pd.DatetimeIndex(aligned.index)
@@ -244,26 +197,11 @@ def analysis_frames(
     columns["liquidity_score"] = macro_table["liquidity_score"]
     columns["breadth"] = breadth_table["breadth"]
     full = pd.DataFrame(columns, index=sessions)
-    signals = evaluate_signals(full)
-    full = full.join(signals.columns)
     full = full.assign(
         crypto_norm=rebase(full["crypto_close"]), equity_norm=rebase(full["equity_close"])
-    )[table_columns(windows)].astype("float64")
+    )[analytic_columns(windows)].astype("float64")
     full.index.name = "date"
-    start, end = _as_date("since", since), _as_date("until", until)
-    if start is not None and end is not None and start > end:
-        raise DataError(f"--since {start.date()} is after --until {end.date()}")
-    table = full.loc[start:end]
-    if table.empty:
-        raise DataError(
-            f"no aligned sessions between {start.date() if start else 'the start'} and "
-            f"{end.date() if end else 'the end'} (data spans {aligned.index[0].date()} to "
-            f"{aligned.index[-1].date()})"
-        )
-    table = table.assign(
-        crypto_norm=rebase(table["crypto_close"]), equity_norm=rebase(table["equity_close"])
-    )
-    table.attrs = {
+    full.attrs = {
         "mode": aligned.attrs["mode"],
         "calendar": calendar,
         "windows": list(windows),
@@ -274,7 +212,35 @@ def analysis_frames(
         "synthetic": bool(crypto.attrs.get("synthetic") or equity.attrs.get("synthetic")),
         "notes": notes,
     }
-    full.attrs = dict(table.attrs)
-    return AnalysisFrames(
-        table, macro_table.loc[table.index], breadth_table.loc[table.index], signals, full
+    return AnalyticFrames(full, macro_table, breadth_table, notes)
+
+
+def span(
+    table: pd.DataFrame,
+    since: str | pd.Timestamp | None = None,
+    until: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The rows from ``since`` to ``until`` (inclusive), the overlay rebased on the first.
+
+    Raises
+    ------
+    DataError
+        A bound is not a date, ``since`` is after ``until``, or no session lies between.
+    """
+    start, end = _as_date("since", since), _as_date("until", until)
+    if start is not None and end is not None and start > end:
+        raise DataError(f"--since {start.date()} is after --until {end.date()}")
+    shown = table.loc[start:end]
+    if shown.empty:
+        raise DataError(
+            f"no aligned sessions between {start.date() if start else 'the start'} and "
+            f"{end.date() if end else 'the end'} (data spans {table.index[0].date()} to "
+            f"{table.index[-1].date()})"
+        )
+    if start is None and end is None:
+        return shown
+    rebased = shown.assign(
+        crypto_norm=rebase(shown["crypto_close"]), equity_norm=rebase(shown["equity_close"])
     )
+    rebased.attrs = dict(table.attrs)
+    return rebased

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from comove._time import interval_step, now_utc, utc_naive
 from comove.errors import DataError, DataWarning
 
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -169,9 +170,13 @@ def _first_dates(index: pd.DatetimeIndex | Sequence[pd.Timestamp], count: int = 
     return shown + (", ..." if len(index) > count else "")
 
 
+def trades_24_7(weekend_rows: int, rows: int) -> bool:
+    """A series trades around the clock when weekends are a real share (> 10%) of its bars."""
+    return rows > 0 and weekend_rows / rows > 0.1
+
+
 def _is_24_7(index: pd.DatetimeIndex) -> bool:
-    """A series trades around the clock when weekends are a real share of its dates."""
-    return len(index) > 0 and float((index.day_of_week >= 5).mean()) > 0.1
+    return trades_24_7(int((index.day_of_week >= 5).sum()), len(index))
 
 
 def drop_unfinished_bar(
@@ -186,10 +191,8 @@ def drop_unfinished_bar(
     """
     if bars.empty or drop_incomplete is False:
         return bars, None
-    step = _DAY if interval == "1d" else pd.Timedelta(interval.replace("m", "min"))
-    clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    if clock.tzinfo is not None:
-        clock = clock.tz_convert("UTC").tz_localize(None)
+    step = interval_step(interval)
+    clock = now_utc() if now is None else utc_naive(now)
     last = bars.index[-1]
     if drop_incomplete or last + step > clock:
         return bars.iloc[:-1], str(last.date() if interval == "1d" else last)

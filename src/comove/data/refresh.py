@@ -13,13 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from comove.data.providers.base import (
-    ProgressCallback,
-    SourceSpec,
-    as_utc_naive,
-    parse_source,
-    redact,
-)
+from comove._secrets import redact
+from comove._time import utc_naive_or_none
+from comove.data.providers.base import NetworkState, ProgressCallback
+from comove.data.sources import SourceSpec, parse_source
 from comove.errors import ConfigError, DataError, ProviderError
 
 if TYPE_CHECKING:
@@ -65,12 +62,18 @@ class RefreshResult:
         return line
 
 
-def default_factory(settings: Any = None, store: Any = None, **options: Any) -> ProviderFactory:
-    """Providers from :func:`~comove.data.providers.get_provider`; ``options`` passed on."""
+def default_factory(settings: Any = None, **options: Any) -> ProviderFactory:
+    """Providers for one run, from :func:`~comove.data.providers.get_provider`.
+
+    They share one :class:`~comove.data.providers.base.NetworkState`, so once a host proves
+    unreachable the run's other sources give up quickly; ``options`` are passed on.
+    """
     from comove.data.providers import get_provider
 
+    network = options.pop("network", None) or NetworkState()
+
     def build(spec: SourceSpec) -> Any:
-        return get_provider(spec, settings=settings, store=store, **options)
+        return get_provider(spec, settings=settings, network=network, **options)
 
     return build
 
@@ -121,10 +124,10 @@ def refresh(
         raise ConfigError(
             f"source {spec.text!r}: store: sources are already stored; nothing to fetch"
         )
-    build = providers or default_factory(store=store)
-    fetched_at = as_utc_naive(now)
-    start = as_utc_naive(since)
-    symbol_key = spec.symbol
+    build = providers or default_factory()
+    fetched_at = utc_naive_or_none(now)
+    start = utc_naive_or_none(since)
+    symbol_key = spec.name
     record_interval = "1d" if spec.is_macro else interval
     provider = build(spec)
     try:
@@ -284,11 +287,11 @@ def _bars_for(
         provider = source(spec)
         try:
             bars: pd.DataFrame = provider.fetch_bars(
-                spec.symbol, interval, start=as_utc_naive(start), end=as_utc_naive(end)
+                spec.symbol, interval, start=utc_naive_or_none(start), end=utc_naive_or_none(end)
             )
         finally:
             _close(provider)
         return bars
     return source.read_bars(
-        spec.symbol, source=spec.source_id, interval=interval, start=start, end=end
+        spec.name, source=spec.source_id, interval=interval, start=start, end=end
     )

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -35,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from comove._time import interval_step, now_utc, utc_naive
+from comove.data.bars import trades_24_7
 from comove.errors import ComoveError, DataError, StoreError
 
 if TYPE_CHECKING:
@@ -150,33 +151,6 @@ class WriteReport:
     unchanged: int
     revisions: list[tuple[pd.Timestamp, float, float]] = field(default_factory=list)
     gaps: list[pd.Timestamp] = field(default_factory=list)
-
-
-def interval_step(interval: str) -> pd.Timedelta:
-    """``"1d"`` -> one day, ``"4h"`` -> four hours, ``"15m"`` -> 15 minutes, ``"1w"`` -> a week."""
-    match = re.fullmatch(r"(\d+)\s*(m|min|h|d|w)", interval.strip().lower())
-    if not match or int(match.group(1)) == 0:
-        raise DataError(f"unknown bar interval {interval!r} (expected e.g. 1d, 1h, 15m)")
-    count = int(match.group(1))
-    unit = match.group(2)
-    if unit == "w":
-        return pd.Timedelta(weeks=count)
-    if unit == "d":
-        return pd.Timedelta(days=count)
-    if unit == "h":
-        return pd.Timedelta(hours=count)
-    return pd.Timedelta(minutes=count)
-
-
-def _utc_naive(stamp: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(stamp)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
-
-
-def _now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC").tz_localize(None)
 
 
 def _py(ts: pd.Timestamp) -> Any:
@@ -488,8 +462,8 @@ class Store:
             The write failed; the store keeps its previous data.
         """
         self._require_writable()
-        now = _now()
-        fetched = now if fetched_at is None else _utc_naive(fetched_at)
+        now = now_utc()
+        fetched = now if fetched_at is None else utc_naive(fetched_at)
         clean = self._validate_bars(source, symbol, interval, bars, now)
         if clean.empty:
             return WriteReport(0, 0, 0)
@@ -623,7 +597,9 @@ class Store:
     def _gaps(
         self, con: duckdb.DuckDBPyConnection, key: list[str], interval: str, meta: dict[str, Any]
     ) -> list[pd.Timestamp]:
-        if interval_step(interval) != pd.Timedelta(days=1) or not _meta_is_24_7(meta):
+        if interval_step(interval) != pd.Timedelta(days=1) or not trades_24_7(
+            int(meta["weekend_rows"]), int(meta["rows"])
+        ):
             return []
         expected = (meta["last"] - meta["first"]).days + 1
         if meta["rows"] >= expected:
@@ -683,10 +659,10 @@ class Store:
         params: list[Any] = [origin, symbol, interval]
         if start is not None:
             sql += " AND ts >= ?"
-            params.append(_py(_utc_naive(start)))
+            params.append(_py(utc_naive(start)))
         if end is not None:
             sql += " AND ts <= ?"
-            params.append(_py(_utc_naive(end)))
+            params.append(_py(utc_naive(end)))
         rows = self._query(sql + " ORDER BY ts", params)
         index = pd.DatetimeIndex(rows["ts"], name="date").as_unit("ns")
         bars = pd.DataFrame(
@@ -700,9 +676,7 @@ class Store:
             if isinstance(chosen["price_column"], str)
             else "close",
             "interval": interval,
-            "is_24_7": _meta_is_24_7(
-                {"rows": int(chosen["rows"]), "weekend_rows": int(chosen["weekend_rows"])}
-            ),
+            "is_24_7": trades_24_7(int(chosen["weekend_rows"]), int(chosen["rows"])),
             "dropped_incomplete": None,
             "last_fetch": self.last_fetch(origin, symbol, interval),
         }
@@ -735,6 +709,35 @@ class Store:
         )
         return None if rows.empty else pd.Timestamp(rows["last_ts"].iloc[0]).as_unit("ns")
 
+    def bar_summary(self, interval: str | None = "1d") -> pd.DataFrame:
+        """One row per stored ``(source, symbol, interval)`` of bars, latest-ending first.
+
+        Columns ``source, symbol, interval, first, last, rows, weekend_rows, is_24_7``;
+        read from the running summary, so it never scans the bars.
+        """
+        sql = (
+            "SELECT source, symbol, interval, first_ts AS first, last_ts AS last, rows, "
+            "weekend_rows FROM bar_meta"
+        )
+        params: list[Any] = []
+        if interval is not None:
+            sql += " WHERE interval = ?"
+            params.append(interval)
+        frame = self._query(sql + " ORDER BY last_ts DESC, source, symbol", params)
+        for column in ("first", "last"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        frame["rows"] = frame["rows"].astype("int64")
+        frame["weekend_rows"] = frame["weekend_rows"].astype("int64")
+        frame["is_24_7"] = [
+            trades_24_7(int(w), int(n))
+            for w, n in zip(frame["weekend_rows"], frame["rows"], strict=True)
+        ]
+        return frame.reset_index(drop=True)
+
+    def series_ids(self) -> list[str]:
+        """Every stored macro series id, sorted."""
+        return sorted(self._query("SELECT DISTINCT series_id FROM series")["series_id"])
+
     def symbols(self) -> list[tuple[str, str, str]]:
         """Every stored ``(source, symbol, interval)`` of bars, sorted."""
         rows = self._query(
@@ -759,8 +762,8 @@ class Store:
         a revision (macro data are revised routinely, so it is logged at INFO).
         """
         self._require_writable()
-        now = _now()
-        fetched = now if fetched_at is None else _utc_naive(fetched_at)
+        now = now_utc()
+        fetched = now if fetched_at is None else utc_naive(fetched_at)
         where = f"{source} {series_id}"
         try:
             index = pd.DatetimeIndex(values.index)
@@ -839,10 +842,10 @@ class Store:
         params: list[Any] = [series_id]
         if start is not None:
             sql += " AND date >= ?"
-            params.append(_utc_naive(start).date())
+            params.append(utc_naive(start).date())
         if end is not None:
             sql += " AND date <= ?"
-            params.append(_utc_naive(end).date())
+            params.append(utc_naive(end).date())
         rows = self._query(sql + " ORDER BY date", params)
         if rows.empty:
             known = self._query("SELECT 1 FROM series WHERE series_id = ? LIMIT 1", [series_id])
@@ -880,7 +883,7 @@ class Store:
         at: pd.Timestamp | None = None,
     ) -> None:
         """Remember the outcome of a fetch (the last one per source/symbol/interval)."""
-        when = _now() if at is None else _utc_naive(at)
+        when = now_utc() if at is None else utc_naive(at)
         with self._transaction() as con:
             con.execute(
                 """
@@ -926,7 +929,7 @@ class Store:
         at: pd.Timestamp | None = None,
     ) -> None:
         """Remember one delivery attempt of an alert to a channel (the latest per pair)."""
-        when = _now() if at is None else _utc_naive(at)
+        when = now_utc() if at is None else utc_naive(at)
         with self._transaction() as con:
             con.execute(
                 """
@@ -970,13 +973,13 @@ class Store:
         state: str | None = None,
     ) -> None:
         """Remember one ``comove watch`` cycle; ``state`` is its JSON detection state."""
-        as_of = None if data_as_of is None else _py(_utc_naive(data_as_of))
+        as_of = None if data_as_of is None else _py(utc_naive(data_as_of))
         with self._transaction() as con:
             con.execute(
                 "INSERT INTO watch_runs VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    _py(_utc_naive(started_at)),
-                    _py(_utc_naive(finished_at)),
+                    _py(utc_naive(started_at)),
+                    _py(utc_naive(finished_at)),
                     as_of,
                     outcome,
                     message,
@@ -1033,18 +1036,21 @@ class Store:
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
         frame["rows"] = frame["rows"].astype("int64")
         frame["last_fetch_ok"] = [None if pd.isna(v) else bool(v) for v in frame["last_fetch_ok"]]
-        frame["staleness"] = _now() - frame["last"]
+        frame["staleness"] = now_utc() - frame["last"]
         return frame.reset_index(drop=True)
 
 
-def _meta_is_24_7(meta: dict[str, Any]) -> bool:
-    """Same rule as :func:`comove.data.bars._is_24_7`, on the whole stored series."""
-    rows = int(meta["rows"])
-    return rows > 0 and int(meta["weekend_rows"]) / rows > 0.1
-
-
 _READ_METHODS = frozenset(
-    {"read_bars", "read_series", "last_bar_time", "last_fetch", "symbols", "info"}
+    {
+        "read_bars",
+        "read_series",
+        "last_bar_time",
+        "last_fetch",
+        "symbols",
+        "info",
+        "bar_summary",
+        "series_ids",
+    }
 )
 
 

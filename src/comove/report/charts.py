@@ -7,7 +7,7 @@ looks. :func:`build_figures` returns the figures in the order the report shows t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ def _names(analysis: Analysis) -> tuple[str, str]:
 
 
 def _windows(analysis: Analysis) -> list[int]:
-    return [int(w) for w in analysis.meta.get("windows", [])]  # type: ignore[attr-defined]
+    return [int(w) for w in analysis.meta.get("windows", [])]
 
 
 def _style(
@@ -700,3 +700,30 @@ def build_signal_figures(
     if "breadth" in table and table["breadth"].notna().any():
         figures["breadth"] = breadth_figure(table, signals)
     return figures
+
+
+def displayed(key: str, figure: go.Figure) -> tuple[str, dict[str, Any]]:
+    """A figure's title and its plotly dict without the title (pages show it as a heading:
+    it wraps on a phone, where a plotly title would run into a wrapped legend)."""
+    title = str(figure.layout.title.text or key.replace("_", " ").capitalize())
+    shown = figure.to_dict()
+    shown["layout"]["title"] = {"text": ""}
+    shown["layout"].setdefault("margin", {})["t"] = 36
+    return title, shown
+
+
+def all_figures(analysis: Analysis) -> list[tuple[str, str, str]]:
+    """Every figure of an analysis as ``(key, title, plotly JSON)``, in display order."""
+    import plotly.io as pio
+
+    figures = build_figures(analysis)
+    figures.update(
+        build_signal_figures(
+            analysis, signals=analysis.signals, backtest=analysis.backtest, macro=analysis.macro
+        )
+    )
+    out = []
+    for key, figure in figures.items():
+        title, shown = displayed(key, figure)
+        out.append((key, title, pio.to_json(shown, validate=False)))
+    return out

@@ -13,8 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import plotly.io as pio
@@ -22,15 +23,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-import comove
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
 from comove.pipeline import Analysis
-from comove.report.charts import build_figures, build_signal_figures
-
-if TYPE_CHECKING:
-    from comove.signals.evaluate import BacktestResult, ClaimsCheck
-    from comove.signals.rules import SignalResult
+from comove.report.charts import build_figures, build_signal_figures, displayed
 
 TEMPLATE = "report.html"
 SHIFT_ROWS = 15
@@ -90,15 +86,9 @@ def _sessions(n: int) -> str:
     return f"{n} session{'' if abs(n) == 1 else 's'}"
 
 
-def _figure_html(key: str, figure: Any, prefix: str = "chart") -> Markup:
-    """A figure's div and script, with ``</`` escaped inside the script so nothing breaks out.
-
-    The page shows the figure's title as a heading (it wraps on a phone, where a plotly title
-    would run into a wrapped legend), so the plot itself is drawn without it.
-    """
-    shown = figure.to_dict()
-    shown["layout"]["title"] = {"text": ""}
-    shown["layout"].setdefault("margin", {})["t"] = 36
+def _chart(key: str, figure: Any, caption: str, prefix: str = "chart") -> Chart:
+    """A figure's heading, caption, div and script (``</`` escaped so nothing breaks out)."""
+    title, shown = displayed(key, figure)
     fragment = pio.to_html(
         shown,
         full_html=False,
@@ -111,11 +101,11 @@ def _figure_html(key: str, figure: Any, prefix: str = "chart") -> Markup:
     def escape(match: re.Match[str]) -> str:
         return match.group(1) + match.group(2).replace("</", "<\\/") + match.group(3)
 
-    return Markup(_SCRIPT_BODY.sub(escape, fragment))
+    return Chart(key, title, caption, Markup(_SCRIPT_BODY.sub(escape, fragment)))
 
 
 def _captions(analysis: Analysis, crypto: str, equity: str) -> dict[str, str]:
-    windows = "/".join(str(w) for w in analysis.meta.get("windows", []))  # type: ignore[attr-defined]
+    windows = "/".join(str(w) for w in analysis.meta.get("windows", []))
     main = analysis.comparison_window
     n = analysis.lead_lag_best.n
     return {
@@ -206,27 +196,6 @@ def _shift_rows(analysis: Analysis) -> list[dict[str, str]]:
     ]
 
 
-@dataclass(frozen=True)
-class Extras:
-    """The optional parts of the report: signals, their evaluation, the macro inputs."""
-
-    signals: SignalResult | None = None
-    backtest: BacktestResult | None = None
-    event_study: pd.DataFrame | None = None
-    claims: ClaimsCheck | None = None
-    macro: pd.DataFrame | None = None
-
-
-def _extras(analysis: Analysis, given: Extras) -> Extras:
-    """What was passed in, else what the analysis carries (fields it may not have yet)."""
-    return Extras(
-        **{
-            name: value if value is not None else getattr(analysis, name, None)
-            for name, value in vars(given).items()
-        }
-    )
-
-
 def _value(value: float) -> str:
     if math.isnan(value):
         return "no data"
@@ -241,9 +210,9 @@ def _maybe_day(value: object) -> str:
     return "—" if value is None else _day(value)
 
 
-def _signal_context(extras: Extras) -> dict[str, Any]:
-    signals = extras.signals
-    if signals is None or signals.columns.empty:
+def _signal_context(analysis: Analysis) -> dict[str, Any]:
+    signals = analysis.signals
+    if signals.columns.empty:
         return {"signal_checks": [], "signal_history": [], "signals_present": False}
     checks = [
         {
@@ -286,9 +255,9 @@ def _signal_context(extras: Extras) -> dict[str, Any]:
     }
 
 
-def _evaluation_context(extras: Extras) -> dict[str, Any]:
+def _evaluation_context(analysis: Analysis) -> dict[str, Any]:
     context: dict[str, Any] = {"event_rows": [], "metric_rows": [], "backtest_present": False}
-    if extras.event_study is not None and not extras.event_study.empty:
+    if not analysis.event_study.empty:
         context["event_rows"] = [
             {
                 "signal": str(row["signal"]).replace("_", " "),
@@ -306,10 +275,10 @@ def _evaluation_context(extras: Extras) -> dict[str, Any]:
                 "weak": "weak evidence" in str(row["evidence"])
                 or "includes zero" in str(row["evidence"]),
             }
-            for _, row in extras.event_study.iterrows()
+            for _, row in analysis.event_study.iterrows()
         ]
-    result = extras.backtest
-    if result is not None and result.start is not None:
+    result = analysis.backtest
+    if result.start is not None:
         names = {
             "strategy": "Stance overlay",
             "buy_and_hold": "Buy-and-hold",
@@ -338,10 +307,8 @@ def _evaluation_context(extras: Extras) -> dict[str, Any]:
     return context
 
 
-def _claims_context(extras: Extras) -> dict[str, Any]:
-    claims = extras.claims
-    if claims is None:
-        return {"claims_present": False}
+def _claims_context(analysis: Analysis) -> dict[str, Any]:
+    claims = analysis.claims
     liquidity = "above_liquidity_positive" in claims.summary
     rows = []
     for _, row in claims.summary.iterrows():
@@ -402,26 +369,18 @@ PANEL_CAPTIONS = {
 }
 
 
-def _panels(analysis: Analysis, extras: Extras) -> dict[str, Chart]:
+def _panels(analysis: Analysis) -> dict[str, Chart]:
     figures = build_signal_figures(
-        analysis, signals=extras.signals, backtest=extras.backtest, macro=extras.macro
+        analysis, signals=analysis.signals, backtest=analysis.backtest, macro=analysis.macro
     )
     return {
-        key: Chart(
-            key=key,
-            title=str(figure.layout.title.text or key.replace("_", " ").capitalize()),
-            caption=PANEL_CAPTIONS.get(key, ""),
-            html=_figure_html(key, figure, prefix="panel"),
-        )
+        key: _chart(key, figure, PANEL_CAPTIONS.get(key, ""), prefix="panel")
         for key, figure in figures.items()
     }
 
 
 def _context(
-    analysis: Analysis,
-    data_warnings: Sequence[str],
-    generated_at: datetime,
-    extras: Extras | None = None,
+    analysis: Analysis, data_warnings: Sequence[str], generated_at: datetime
 ) -> dict[str, Any]:
     meta = analysis.meta
     crypto = str(meta.get("crypto_name", "crypto"))
@@ -430,17 +389,8 @@ def _context(
     mode = str(meta.get("mode", "daily"))
     captions = _captions(analysis, crypto, equity)
     figures = build_figures(analysis)
-    charts = [
-        Chart(
-            key=key,
-            title=str(figure.layout.title.text or key.replace("_", " ").capitalize()),
-            caption=captions.get(key, ""),
-            html=_figure_html(key, figure),
-        )
-        for key, figure in figures.items()
-    ]
+    charts = [_chart(key, figure, captions.get(key, "")) for key, figure in figures.items()]
     notes = meta.get("notes") or []
-    extras_ = _extras(analysis, extras or Extras())
     return {
         "crypto": crypto,
         "equity": equity,
@@ -476,7 +426,7 @@ def _context(
         "mode": mode,
         "calendar": str(meta.get("calendar", "")),
         "mode_sentence": MODE_SENTENCES.get(mode, ""),
-        "notes": [str(note) for note in notes],  # type: ignore[attr-defined]
+        "notes": [str(note) for note in notes],
         "data_warnings": [str(warning) for warning in data_warnings],
         "plotlyjs": Markup(get_plotlyjs()),
         "charts": charts,
@@ -484,11 +434,11 @@ def _context(
         "shift_within": _sessions(analysis.shift_within),
         "shift_limit": SHIFT_ROWS,
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
-        "version": comove.__version__,
-        "panels": _panels(analysis, extras_),
-        **_signal_context(extras_),
-        **_evaluation_context(extras_),
-        **_claims_context(extras_),
+        "version": version("comove"),
+        "panels": _panels(analysis),
+        **_signal_context(analysis),
+        **_evaluation_context(analysis),
+        **_claims_context(analysis),
     }
 
 
@@ -497,17 +447,11 @@ def render_report(
     *,
     data_warnings: Sequence[str] = (),
     generated_at: datetime | None = None,
-    signals: SignalResult | None = None,
-    backtest: BacktestResult | None = None,
-    event_study: pd.DataFrame | None = None,
-    claims: ClaimsCheck | None = None,
-    macro: pd.DataFrame | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     when = generated_at if generated_at is not None else datetime.now(UTC)
     template = _environment().get_template(TEMPLATE)
-    extras = Extras(signals, backtest, event_study, claims, macro)
-    return template.render(**_context(analysis, data_warnings, when, extras))
+    return template.render(**_context(analysis, data_warnings, when))
 
 
 def write_report(
@@ -516,29 +460,19 @@ def write_report(
     *,
     data_warnings: Sequence[str] = (),
     generated_at: datetime | None = None,
-    signals: SignalResult | None = None,
-    backtest: BacktestResult | None = None,
-    event_study: pd.DataFrame | None = None,
-    claims: ClaimsCheck | None = None,
-    macro: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained HTML report of ``analysis`` to ``path``.
 
     Parameters
     ----------
     analysis
-        From :func:`comove.build_analysis`.
+        From :func:`comove.build_analysis` (or :func:`comove.pipeline.run`).
     path
         The file to write; its folder must exist. An existing file is replaced atomically.
     data_warnings
         Messages about the input (e.g. :class:`comove.DataWarning` texts) shown on the page.
     generated_at
         Time stamp for the footer; now (UTC) by default.
-    signals, backtest, event_study, claims, macro
-        The optional sections (signal checklist and timeline, evaluation, claims check,
-        macro liquidity); each defaults to the same-named field of ``analysis`` when it has
-        one. A section without data is left out. A ``breadth`` column in the table adds the
-        breadth panel.
 
     Returns
     -------
@@ -558,15 +492,6 @@ def write_report(
         )
     if target.is_dir():
         raise ConfigError(f"report path {target} is a folder; give a file name such as report.html")
-    html = render_report(
-        analysis,
-        data_warnings=data_warnings,
-        generated_at=generated_at,
-        signals=signals,
-        backtest=backtest,
-        event_study=event_study,
-        claims=claims,
-        macro=macro,
-    )
+    html = render_report(analysis, data_warnings=data_warnings, generated_at=generated_at)
     write_text_atomic(target, html)
     return target.resolve()

@@ -23,7 +23,7 @@ from plotly.offline import get_plotlyjs
 import comove
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
-from comove.report.html import _environment, _figure_html
+from comove.report.html import _chart, _environment
 from comove.scan.engine import ScanResult
 
 TEMPLATE = "scan.html"
@@ -134,7 +134,7 @@ def render_scan_report(
         "coupled": int(counts.get("newly coupled", 0)),
         "decoupled": int(counts.get("newly decoupled", 0)),
         "synthetic": bool(result.meta.get("synthetic", False)),
-        "heatmap": _figure_html("heatmap", figure),
+        "heatmap": _chart("heatmap", figure, "").html,
         "heatmap_rows": min(HEATMAP_ROWS, len(ranked)),
         "rows": _rows(ranked, config.main),
         "table_limit": TABLE_ROWS,

@@ -28,7 +28,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from comove._json import records
 from comove.analytics.scan import ScanParams, group_stats
+from comove.config import Settings
 from comove.data.bars import PriceChoice
 from comove.errors import ConfigError
 from comove.scan.universe import (
@@ -261,10 +263,13 @@ def _scan_loaded(
 
 
 def scan_block(
-    sources: Sequence[str], benchmarks: Sequence[Benchmark], config: ScanConfig
+    sources: Sequence[str],
+    benchmarks: Sequence[Benchmark],
+    config: ScanConfig,
+    settings: Settings,
 ) -> BlockResult:
     """Read one block of sources and scan it against every benchmark (a Dask task)."""
-    block = load_block(sources, price=config.price, skip_bad=config.skip_bad)
+    block = load_block(sources, settings, price=config.price, skip_bad=config.skip_bad)
     return _scan_loaded(block, benchmarks, config, len(sources))
 
 
@@ -296,6 +301,22 @@ class ScanResult:
             column, ascending=ascending, kind="stable", na_position="last"
         ).reset_index(drop=True)
         return ranked.head(top) if top is not None else ranked
+
+    def to_dict(self, ranked: pd.DataFrame | None = None) -> dict[str, Any]:
+        """The scan as JSON-ready data: settings, benchmarks, the (ranked) rows, what was skipped."""
+        rows = self.table if ranked is None else ranked
+        results = records(rows, date_columns=("first", "as_of"))
+        for row in results:
+            if row["lead_lag"] is not None:
+                row["lead_lag"] = int(row["lead_lag"])
+        return {
+            "windows": list(self.config.windows),
+            "main_window": self.config.main,
+            "benchmarks": [{"name": b.name, "source": b.source} for b in self.benchmarks],
+            "engine": self.engine,
+            "results": results,
+            "skipped": records(self.skipped),
+        }
 
 
 def _blocks(sources: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -336,6 +357,7 @@ def run_scan(
     benchmarks: Sequence[Benchmark],
     config: ScanConfig,
     *,
+    settings: Settings | None = None,
     engine: Engine = "local",
     scheduler: str | None = None,
     workers: int = 2,
@@ -345,6 +367,9 @@ def run_scan(
 
     Parameters
     ----------
+    settings
+        Where ``store:`` sources are read (the store, its aliases); defaults without a
+        config file.
     engine
         ``"local"`` runs the blocks in this process; ``"dask"`` submits one task per block
         to ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``) or, without one, to a
@@ -354,11 +379,13 @@ def run_scan(
     """
     blocks = list(_blocks(list(sources), config.blocks_of(len(sources))))
     report = progress or (lambda _kind, _n: None)
+    chosen = settings or Settings()
     if engine == "local":
         results: list[BlockResult] = []
         for chunk in blocks:
             loaded = load_block(
                 chunk,
+                chosen,
                 price=config.price,
                 skip_bad=config.skip_bad,
                 on_read=lambda: report("read", 1),
@@ -368,7 +395,7 @@ def run_scan(
         return _finish(results, config, benchmarks, "local")
     if engine != "dask":
         raise ConfigError(f"engine must be local or dask, got {engine!r}")
-    results = _run_dask(blocks, benchmarks, config, scheduler, workers, report)
+    results = _run_dask(blocks, benchmarks, config, chosen, scheduler, workers, report)
     return _finish(results, config, benchmarks, "dask")
 
 
@@ -376,6 +403,7 @@ def _run_dask(
     blocks: Sequence[list[str]],
     benchmarks: Sequence[Benchmark],
     config: ScanConfig,
+    chosen: Settings,
     scheduler: str | None,
     workers: int,
     report: Progress,
@@ -410,7 +438,7 @@ def _run_dask(
     try:
         shared = client.scatter(list(benchmarks), broadcast=True)
         futures = {
-            client.submit(scan_block, chunk, shared, config, pure=False): i
+            client.submit(scan_block, chunk, shared, config, chosen, pure=False): i
             for i, chunk in enumerate(blocks)
         }
         results: list[BlockResult | None] = [None] * len(blocks)
@@ -424,12 +452,3 @@ def _run_dask(
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def nan_to_none(value: object) -> object:
-    """JSON-friendly scalars: NaN to None, numpy numbers to Python numbers."""
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

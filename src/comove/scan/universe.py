@@ -21,9 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from comove.config import Settings
 from comove.data.bars import PriceChoice
 from comove.data.calendar import sessions
+from comove.data.sources import parse_source
 from comove.errors import ComoveError, ConfigError, DataError, DataWarning
+from comove.pipeline import load_bars
 
 FILE_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -85,12 +88,7 @@ def prepare_benchmark(
 
 def asset_name(source: str) -> str:
     """The name an asset is listed under: the file stem, or the symbol of ``PROVIDER:SYMBOL``."""
-    provider, sep, rest = source.partition(":")
-    if sep and provider == "csv":
-        return Path(rest).stem
-    if sep and len(provider) > 1 and not Path(source).exists():
-        return rest.rsplit(":", 1)[-1]
-    return Path(source).stem
+    return parse_source(source).name
 
 
 def expand_sources(inputs: Sequence[str]) -> list[str]:
@@ -182,25 +180,25 @@ def _check_daily(bars: pd.DataFrame, source: str) -> None:
 
 def load_block(
     sources: Iterable[str],
+    settings: Settings,
     *,
     price: PriceChoice = "auto",
     skip_bad: bool = False,
     on_read: Callable[[], None] | None = None,
 ) -> LoadedBlock:
-    """Read each source with :func:`comove.pipeline.load_bars` and keep its closes.
+    """Read each source with :func:`comove.pipeline.load_bars` (never refreshing) and keep
+    its closes.
 
     Warnings raised while reading are collected as text (so a Dask worker can return them);
     with ``skip_bad`` an unreadable source is listed as skipped instead of stopping the scan.
     """
-    from comove.pipeline import load_bars
-
     block = LoadedBlock()
     for source in sources:
         name = asset_name(source)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                bars = load_bars(source, price=price)
+                bars = load_bars(source, settings, price=price, refresh_live=False)
                 _check_daily(bars, source)
             except ComoveError as exc:
                 if not skip_bad:
@@ -227,3 +225,29 @@ def frames_block(bars: Mapping[str, pd.DataFrame]) -> LoadedBlock:
         block.kinds.append("crypto" if frame.attrs.get("is_24_7") else "equity")
         block.closes.append(frame["close"].dropna())
     return block
+
+
+DEFAULT_BENCHMARK = "store:^RUT"
+
+
+def load_benchmarks(
+    sources: Sequence[str] | None, settings: Settings, calendar: str, price: PriceChoice
+) -> list[Benchmark]:
+    """Read and prepare each benchmark; the default ``store:^RUT`` gets a helpful error."""
+    benchmarks: list[Benchmark] = []
+    for source in sources or [DEFAULT_BENCHMARK]:
+        try:
+            bars = load_bars(source, settings, price=price, refresh_live=False)
+        except ComoveError as exc:
+            if sources:
+                raise
+            raise ConfigError(
+                f"the default benchmark {DEFAULT_BENCHMARK} is not available ({exc}); "
+                "pass --benchmark SOURCE (e.g. --benchmark csv:RUT.csv) or run "
+                "`comove fetch yahoo:^RUT` first"
+            ) from None
+        benchmarks.append(prepare_benchmark(bars, calendar, name=asset_name(source), source=source))
+    names = [b.name for b in benchmarks]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"two benchmarks share a name: {', '.join(names)}")
+    return benchmarks

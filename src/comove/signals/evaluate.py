@@ -31,10 +31,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from comove._json import day, finite, records
 from comove.errors import DataError
 from comove.signals.rules import SIGNALS, SignalConfig, SignalResult, evaluate_signals
 
@@ -222,6 +224,18 @@ class BacktestResult:
     end: pd.Timestamp | None
     notes: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": day(self.start),
+            "end": day(self.end),
+            "cost_bps": self.cost_bps,
+            "metrics": {
+                str(name): {str(k): finite(v) for k, v in row.items()}
+                for name, row in self.metrics.iterrows()
+            },
+            "notes": list(self.notes),
+        }
+
 
 def _metrics(
     returns: pd.Series, position: pd.Series, turnover: pd.Series, years: float
@@ -362,6 +376,14 @@ class ClaimsCheck:
     summary: pd.DataFrame
     episodes: pd.DataFrame
     words: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "summary": records(self.summary),
+            "episodes": records(self.episodes, date_columns=("start", "end")),
+            "words": list(self.words),
+        }
 
 
 def _runs(mask: np.ndarray, merge_gap: int = 0) -> list[tuple[int, int]]:
@@ -505,6 +527,14 @@ class Evaluation:
     backtest: BacktestResult
     event_study: pd.DataFrame
     claims: ClaimsCheck
+
+    def to_dict(self) -> dict[str, Any]:
+        """The backtest, the event study and the claims check (the signals have their own)."""
+        return {
+            **self.backtest.to_dict(),
+            "event_study": records(self.event_study),
+            "claims": self.claims.to_dict(),
+        }
 
 
 def evaluate_all(

@@ -55,17 +55,29 @@ hysteresis and duration rules run forward in time.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from comove._json import day, finite
 from comove.analytics.correlation import fisher_ci, rolling_corr
+from comove.config import SignalConfig
 from comove.errors import DataError
+from comove.signals.logic import (
+    Comparison,
+    hold,
+    hysteresis,
+    kleene_and,
+    kleene_or,
+    strict_and,
+)
 
 SIGNALS = ("synchronized_breakout", "risk_off_alignment", "decoupling")
+#: The analysis table's signal columns: each signal's state, then the stance.
+SIGNAL_COLUMNS = (*(f"signal_{name}" for name in SIGNALS), "stance")
 SIGNAL_LABELS = {
     "synchronized_breakout": "Synchronized breakout",
     "risk_off_alignment": "Risk-off alignment",
@@ -75,78 +87,7 @@ SIGNAL_LABELS = {
 STANCE_WORDS = {1.0: "bullish", 0.5: "neutral", 0.0: "reduce"}
 STATE_WORDS = {1.0: "on", 0.0: "off"}
 
-Comparison = Literal[">=", ">", "<", "<="]
 Status = Literal["pass", "fail", "unknown"]
-
-
-@dataclass(frozen=True)
-class SignalConfig:
-    """Every threshold of the signals; the defaults are the ones issue 4 names.
-
-    ``*_enter`` is the level at which a condition starts to pass, ``*_exit`` the level beyond
-    which a passing condition fails again (equal levels: no hysteresis). ``min_duration`` is
-    the number of sessions a signal keeps an on/off state before it may change again.
-    ``unknown_policy``: ``"strict"`` (default) makes a signal unknown whenever a required
-    condition is unknown; ``"kleene"`` calls it off when a known required condition fails
-    (three-valued AND), unknown only when nothing fails and something is unknown.
-    """
-
-    corr_window: int = 60
-    corr_enter: float = 0.5
-    corr_exit: float = 0.45
-    band_enter: float = 0.3
-    band_exit: float = 0.25
-    rsi_lookback: int = 5
-    rsi_enter: float = 50.0
-    rsi_exit: float = 48.0
-    relvol_enter: float = 1.0
-    relvol_exit: float = 0.9
-    liquidity_enter: float = 0.0
-    liquidity_exit: float = -0.1
-    high_window: int = 20
-    high_exit: float = 0.03
-    trend_window: int = 50
-    trend_exit: float = 0.01
-    breadth_lookback: int = 20
-    decouple_short: int = 30
-    decouple_long: int = 90
-    decouple_enter: float = 0.2
-    decouple_exit: float = 0.25
-    decouple_was: float = 0.5
-    decoupling_lookback: int = 60
-    move_window: int = 60
-    crypto_move_sigma: float = 2.0
-    equity_quiet_sigma: float = 0.5
-    move_count_window: int = 20
-    min_duration: int = 5
-    unknown_policy: Literal["strict", "kleene"] = "strict"
-
-    def __post_init__(self) -> None:
-        for name in (
-            "corr_window", "rsi_lookback", "high_window", "trend_window", "breadth_lookback",
-            "decouple_short", "decouple_long", "decoupling_lookback", "move_window",
-            "move_count_window",
-        ):  # fmt: skip
-            if int(getattr(self, name)) < 1:
-                raise DataError(f"signal setting {name} must be at least 1 session")
-        if self.unknown_policy not in ("strict", "kleene"):
-            raise DataError("signal setting unknown_policy must be 'strict' or 'kleene'")
-        if self.min_duration < 1:
-            raise DataError("signal setting min_duration must be at least 1 session")
-        pairs = (
-            ("corr", self.corr_enter, self.corr_exit, ">="),
-            ("band", self.band_enter, self.band_exit, ">"),
-            ("rsi", self.rsi_enter, self.rsi_exit, ">"),
-            ("relvol", self.relvol_enter, self.relvol_exit, ">"),
-            ("liquidity", self.liquidity_enter, self.liquidity_exit, ">"),
-            ("decouple", self.decouple_enter, self.decouple_exit, "<"),
-        )
-        for name, enter, exit_, comparison in pairs:
-            if (comparison == "<" and exit_ < enter) or (comparison != "<" and exit_ > enter):
-                raise DataError(
-                    f"signal setting {name}: the exit level {exit_} must lie on the far side "
-                    f"of the enter level {enter} (hysteresis)"
-                )
 
 
 @dataclass(frozen=True)
@@ -188,6 +129,19 @@ class ConditionCheck:
     def mark(self) -> str:
         return {"pass": "✓", "fail": "✗", "unknown": "?"}[self.status]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "value": finite(self.value),
+            "comparison": self.comparison,
+            "threshold": finite(self.threshold),
+            "exit": finite(self.exit),
+            "status": self.status,
+            "required": self.required,
+            "since": day(self.since),
+        }
+
 
 @dataclass(frozen=True)
 class SignalCheck:
@@ -200,6 +154,17 @@ class SignalCheck:
     since: pd.Timestamp | None
     conditions: list[ConditionCheck]
     summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.name,
+            "label": self.label,
+            "date": day(self.date),
+            "state": self.state,
+            "since": day(self.since),
+            "summary": self.summary,
+            "conditions": [c.to_dict() for c in self.conditions],
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -226,6 +191,25 @@ class SignalResult:
         """Every signal and the stance on ``date`` (default: the latest session)."""
         return _checklist(self, date)
 
+    def history_records(self, *, newest_first: bool = False) -> list[dict[str, Any]]:
+        """The state changes as ``{"date", "signal", "from", "to"}`` dicts."""
+        rows = self.history.iloc[::-1] if newest_first else self.history
+        return [
+            {"date": day(date), "signal": str(signal), "from": str(old), "to": str(new)}
+            for date, signal, old, new in rows[["date", "signal", "from", "to"]].itertuples(
+                index=False
+            )
+        ]
+
+    def to_dict(self, date: str | pd.Timestamp | None = None) -> dict[str, Any]:
+        """The checklist on ``date`` (default: the latest session) and the state changes."""
+        checks = self.checklist(date)
+        return {
+            "date": day(checks[0].date) if checks else None,
+            "checklist": [check.to_dict() for check in checks],
+            "history": self.history_records(),
+        }
+
 
 def _num(value: float) -> str:
     return f"{value:g}" if abs(value) >= 10 else f"{value:.2f}"
@@ -233,82 +217,6 @@ def _num(value: float) -> str:
 
 def _exit_word(comparison: str) -> str:
     return {">=": "<", ">": "≤", "<": "≥", "<=": ">"}[comparison]
-
-
-def hysteresis(
-    values: np.ndarray, comparison: Comparison, enter: float, exit_: float
-) -> np.ndarray:
-    """Pass (1.0) / fail (0.0) / unknown (NaN) per row, entering and leaving at two levels.
-
-    A missing value is unknown and forgets the previous state: the condition has to reach the
-    enter level again afterwards. The enter level is the stricter one (as in SignalConfig).
-    """
-    passes = _COMPARE[comparison]
-    finite = np.isfinite(values)
-    with np.errstate(invalid="ignore"):
-        entered = finite & passes(values, enter)
-        left = finite & ~passes(values, exit_)
-    # Each row either decides the state (enter, leave, or a missing value that resets it)
-    # or, between the two levels, carries the previous state forward.
-    decided = np.full(len(values), np.nan)
-    decided[left | ~finite] = 0.0
-    decided[entered] = 1.0
-    state = pd.Series(decided).ffill().fillna(0.0).to_numpy()
-    return np.where(finite, state, np.nan)
-
-
-_COMPARE: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
-    ">=": np.greater_equal,
-    ">": np.greater,
-    "<": np.less,
-    "<=": np.less_equal,
-}
-
-
-def kleene_and(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """Three-valued AND: false if any part is false, else unknown if any is unknown."""
-    stack = np.vstack(parts)
-    out = np.where(np.isnan(stack).any(axis=0), np.nan, 1.0)
-    out[(stack == 0.0).any(axis=0)] = 0.0
-    return out
-
-
-def kleene_or(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """Three-valued OR: true if any part is true, else unknown if any is unknown."""
-    stack = np.vstack(parts)
-    out = np.where(np.isnan(stack).any(axis=0), np.nan, 0.0)
-    out[(stack == 1.0).any(axis=0)] = 1.0
-    return out
-
-
-def strict_and(parts: Sequence[np.ndarray]) -> np.ndarray:
-    """A signal's raw state: unknown as soon as any required condition is unknown."""
-    stack = np.vstack(parts)
-    out = np.where((stack == 1.0).all(axis=0), 1.0, 0.0)
-    out[np.isnan(stack).any(axis=0)] = np.nan
-    return out
-
-
-def hold(raw: np.ndarray, min_duration: int) -> np.ndarray:
-    """Keep an on/off state for at least ``min_duration`` sessions before it may change.
-
-    Changes to or from unknown happen at once; between on and off the previous state holds
-    until it is ``min_duration`` sessions old.
-    """
-    out = np.full(len(raw), np.nan)
-    state = np.nan
-    age = 0
-    for i, r in enumerate(raw):
-        if np.isnan(r) or np.isnan(state):
-            if not (np.isnan(r) and np.isnan(state)) and r != state:
-                age = 0
-            state = r
-        elif r != state and age >= min_duration:
-            state = r
-            age = 0
-        age += 1
-        out[i] = state
-    return out
 
 
 def _column(table: pd.DataFrame, name: str) -> pd.Series:

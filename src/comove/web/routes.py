@@ -17,20 +17,21 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from comove._json import dumps
 from comove.errors import ComoveError
 from comove.web.service import (
     Computed,
     Dashboard,
     PairKey,
     RequestError,
+    Span,
     analysis_answer,
     as_request_error,
     backtest_answer,
     check_span,
-    dumps,
     figures_answer,
-    parse_windows,
     signals_answer,
+    windows_of,
 )
 
 JSON = "application/json"
@@ -69,10 +70,12 @@ class SignalsOut(BaseModel):
     date: str | None
     checklist: list[dict[str, Any]]
     history: list[dict[str, Any]]
+    verdict: dict[str, Any]
 
 
 class BacktestOut(BaseModel):
     meta: dict[str, Any]
+    synthetic: bool
     start: str | None
     end: str | None
     cost_bps: float
@@ -114,6 +117,7 @@ Board = Annotated[Dashboard, Depends(dashboard)]
 class PairQuery:
     board: Dashboard
     key: PairKey
+    span: Span
 
 
 def pair_query(
@@ -132,20 +136,21 @@ def pair_query(
         str | None,
         Query(
             max_length=64,
-            description="Rolling windows in sessions, comma-separated: 3..500 each, at most 6.",
+            description="Rolling windows in sessions, comma-separated: 3..500 each, at most 8.",
             examples=["30,60,90"],
         ),
     ] = None,
 ) -> PairQuery:
     check_span(since, until)
-    sizes = parse_windows(windows, board.settings.windows)
+    sizes = windows_of(windows, board.settings.windows)
     try:
         symbols = board.resolve(crypto, equity)
     except ComoveError as exc:
         raise as_request_error(exc, board) from None
-    key = PairKey(symbols[0], symbols[1], since, until, sizes)
-    board.check_overlap(key)
-    return PairQuery(board, key)
+    key = PairKey(symbols[0], symbols[1], sizes)
+    span = Span(since, until)
+    board.check_overlap(key, span)
+    return PairQuery(board, key, span)
 
 
 Pair = Annotated[PairQuery, Depends(pair_query)]
@@ -169,17 +174,19 @@ def _accepts_gzip(request: Request) -> bool:
     )
 
 
-def _answer(request: Request, computed: Computed, name: str, build: Any) -> Response:
+def _answer(request: Request, query: PairQuery, name: str, build: Any) -> Response:
     """A cached answer, sent gzip-compressed (compressed once) to clients that accept it."""
-    if _accepts_gzip(request):
-        return Response(
-            computed.gzipped(name, build),
-            media_type=JSON,
-            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
-        )
-    return Response(
-        computed.answer(name, build), media_type=JSON, headers={"Vary": "Accept-Encoding"}
-    )
+    computed = _computed(query)
+    try:
+        if _accepts_gzip(request):
+            body = computed.gzipped(query.span, name, build)
+            headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        else:
+            body = computed.answer(query.span, name, build)
+            headers = {"Vary": "Accept-Encoding"}
+    except ComoveError as exc:
+        raise as_request_error(exc, query.board) from None
+    return Response(body, media_type=JSON, headers=headers)
 
 
 def _call(board: Dashboard, action: Any, *args: Any) -> Any:
@@ -204,29 +211,25 @@ def pairs(board: Board) -> Response:
 @api_router.get("/analysis", response_model=AnalysisOut, responses=ERRORS)
 def analysis(request: Request, query: Pair) -> Response:
     """The analysis table as records (NaN as null), its metadata and the latest reading."""
-    computed = _computed(query)
-    return _answer(request, computed, "analysis", analysis_answer)
+    return _answer(request, query, "analysis", analysis_answer)
 
 
 @api_router.get("/signals", response_model=SignalsOut, responses=ERRORS)
 def signals(request: Request, query: Pair) -> Response:
     """The checklist of every signal on the latest session and the history of state changes."""
-    computed = _computed(query)
-    return _answer(request, computed, "signals", signals_answer)
+    return _answer(request, query, "signals", signals_answer)
 
 
 @api_router.get("/backtest", response_model=BacktestOut, responses=ERRORS)
 def backtest(request: Request, query: Pair) -> Response:
     """The stance overlay's metrics against buy-and-hold, the event study and the claims check."""
-    computed = _computed(query)
-    return _answer(request, computed, "backtest", backtest_answer)
+    return _answer(request, query, "backtest", backtest_answer)
 
 
 @api_router.get("/figures", response_model=FiguresOut, responses=ERRORS)
 def figures(request: Request, query: Pair) -> Response:
     """The report's charts as plotly figure JSON (what the page draws with Plotly.react)."""
-    computed = _computed(query)
-    return _answer(request, computed, "figures", figures_answer)
+    return _answer(request, query, "figures", figures_answer)
 
 
 @api_router.get("/alerts", response_model=AlertsOut, responses=ERRORS)
@@ -286,7 +289,7 @@ _ENV: list[Any] = []
 
 @page_router.get("/", response_class=HTMLResponse)
 def page(request: Request, board: Board) -> HTMLResponse:
-    import comove
+    from importlib.metadata import version
 
     if not _ENV:
         _ENV.append(_templates())
@@ -300,7 +303,7 @@ def page(request: Request, board: Board) -> HTMLResponse:
             health=health_now,
             windows=",".join(str(w) for w in stored["windows"]),
             refresh_seconds=request.app.state.refresh_seconds,
-            version=getattr(comove, "__version__", ""),
+            version=version("comove"),
         )
     )
     return HTMLResponse(html)

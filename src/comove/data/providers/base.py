@@ -1,8 +1,6 @@
-"""What every provider shares: the protocol, source strings, retries, rate limits, error mapping.
+"""What every provider shares: the protocol, retries, rate limits, error mapping, bars.
 
-A source is written ``PROVIDER:SYMBOL`` (``yahoo:^RUT``, ``exchange:coinbase:ETH/USD``,
-``fred:WALCL``, ``csv:path/to/file.csv``, ``store:ETH-USD``); :func:`parse_source` turns it
-into a :class:`SourceSpec`, whose ``source_id`` is the key the store files bars under.
+Source strings are parsed in :mod:`comove.data.sources`.
 
 Failures are mapped at this boundary: whatever the transport raised, callers see a
 :class:`~comove.errors.ProviderError` (``RateLimited`` for 429s, ``SymbolNotFound`` for an
@@ -10,15 +8,15 @@ unknown symbol) with one line that never contains an API key. Transient failures
 5xx, 429, truncated or malformed replies) are retried by :class:`RetryPolicy` with
 exponential backoff and jitter, honouring ``Retry-After``, within a total time budget; when
 the host cannot be reached at all (name resolution fails, connection refused) the policy
-gives up after a couple of quick retries so an offline user hears about it in seconds.
+gives up after a couple of quick retries so an offline user hears about it in seconds, and
+once one host was found unreachable in a run (:class:`NetworkState`, one per run, shared
+by that run's providers) every other gives up at its first such failure.
 """
 
 from __future__ import annotations
 
 import email.utils
-import logging
 import random
-import re
 import socket
 import threading
 import time
@@ -28,6 +26,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
+from comove._secrets import redact
+from comove._time import interval_step, now_utc, utc_naive, utc_naive_or_none
 from comove.errors import ConfigError, ProviderError, RateLimited
 
 if TYPE_CHECKING:
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-PROVIDERS = ("yahoo", "exchange", "fred", "csv", "store")
-KNOWN_EXCHANGES = ("coinbase", "kraken", "binance")
 INTERVALS = ("1d", "1h")
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -95,118 +93,6 @@ class SeriesProvider(Protocol):
     ) -> pd.Series:
         """Float64 values on a ``date`` index, ``attrs["units"]`` set; gaps dropped."""
         ...
-
-
-# --------------------------------------------------------------------------- source strings
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """A parsed source string.
-
-    ``provider`` is ``yahoo``, ``exchange``, ``fred``, ``csv`` or ``store``; ``venue`` the
-    exchange id for ``exchange`` sources; ``symbol`` the provider's own symbol.
-    """
-
-    provider: str
-    symbol: str
-    venue: str | None = None
-
-    @property
-    def source_id(self) -> str:
-        """The store's ``source`` key: ``yahoo``, ``exchange:coinbase``, ``fred``, ``csv``."""
-        return f"exchange:{self.venue}" if self.provider == "exchange" else self.provider
-
-    @property
-    def text(self) -> str:
-        return f"{self.source_id}:{self.symbol}"
-
-    @property
-    def is_macro(self) -> bool:
-        return self.provider == "fred"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def parse_source(text: str) -> SourceSpec:
-    """Parse ``PROVIDER:SYMBOL`` (``exchange:VENUE:BASE/QUOTE`` for exchanges).
-
-    Raises
-    ------
-    ConfigError
-        Unknown provider, missing symbol, or an exchange source without a venue.
-    """
-    raw = text.strip()
-    provider, sep, rest = raw.partition(":")
-    provider = provider.lower()
-    if not sep or not rest.strip():
-        raise ConfigError(
-            f"source {text!r}: expected PROVIDER:SYMBOL, e.g. yahoo:^RUT, "
-            "exchange:coinbase:ETH/USD, fred:WALCL, csv:FILE, store:ETH-USD"
-        )
-    rest = rest.strip()
-    if provider not in PROVIDERS:
-        raise ConfigError(
-            f"source {text!r}: unknown provider {provider!r} (known: {', '.join(PROVIDERS)})"
-        )
-    if provider == "exchange":
-        venue, sep2, symbol = rest.partition(":")
-        venue = venue.strip().lower()
-        symbol = symbol.strip().upper()
-        if not sep2 or not venue or not symbol:
-            raise ConfigError(
-                f"source {text!r}: expected exchange:VENUE:BASE/QUOTE, e.g. exchange:kraken:ETH/USD"
-            )
-        if "/" not in symbol:
-            raise ConfigError(
-                f"source {text!r}: the market must be written BASE/QUOTE, e.g. ETH/USD"
-            )
-        return SourceSpec("exchange", symbol, venue)
-    if provider == "fred":
-        return SourceSpec("fred", rest.upper())
-    return SourceSpec(provider, rest)
-
-
-# --------------------------------------------------------------------------- secrets
-
-
-_SECRET_PARAMS = re.compile(r"(?i)((?:api_key|apikey|api-key|key|token|secret)=)[^&\s'\"]+")
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove API keys from a message: ``api_key=...`` query values and any known secret."""
-    cleaned = _SECRET_PARAMS.sub(r"\1***", text)
-    for secret in secrets:
-        if secret:
-            cleaned = cleaned.replace(secret, "***")
-    return cleaned
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites log records of HTTP libraries so query-string keys never reach a log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg = cleaned
-            record.args = None
-        return True
-
-
-_REDACTING = RedactingFilter()
-
-
-def install_log_redaction() -> None:
-    """httpx logs every request URL at INFO: keep API keys out of those lines."""
-    for name in ("httpx", "httpcore", "ccxt"):
-        logger = logging.getLogger(name)
-        if _REDACTING not in logger.filters:
-            logger.addFilter(_REDACTING)
 
 
 def host_of(url: str) -> str:
@@ -319,12 +205,13 @@ def short_reason(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- retry policy
 
 
-class _NetworkState:
-    """Hosts found unreachable in this process: once one is, retrying others is pointless.
+class NetworkState:
+    """Hosts found unreachable during one run: once one is, retrying others is pointless.
 
     After a first give-up for lack of network, later unreachable failures (any host) get
     one attempt and no retries, so ``comove fetch`` of a dozen sources offline still ends
-    in seconds.
+    in seconds. One state per run (a command, a watch cycle), passed to its providers
+    through :func:`comove.data.providers.get_provider`; a new run starts with a clean one.
     """
 
     def __init__(self) -> None:
@@ -337,18 +224,6 @@ class _NetworkState:
 
     def seen_down(self) -> bool:
         return bool(self.down)
-
-    def reset(self) -> None:
-        with self._lock:
-            self.down.clear()
-
-
-NETWORK = _NetworkState()
-
-
-def reset_network_state() -> None:
-    """Forget hosts found unreachable (tests; a long-running process after reconnecting)."""
-    NETWORK.reset()
 
 
 def _no_jitter(a: float, b: float) -> float:
@@ -376,6 +251,8 @@ class RetryPolicy:
         Total seconds (elapsed plus the next wait) after which no retry starts.
     sleep
         Injected in tests to keep the suite fast; receives every wait.
+    network
+        The run's record of unreachable hosts (shared by the providers of one run).
     """
 
     attempts: int = 5
@@ -387,6 +264,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[float, float], float] = random.uniform
     waits: list[float] = field(default_factory=list)
+    network: NetworkState = field(default_factory=NetworkState)
 
     @classmethod
     def fast(cls, **changes: Any) -> RetryPolicy:
@@ -418,7 +296,7 @@ class RetryPolicy:
         exc = state.outcome.exception() if state.outcome is not None else None
         limit = self.attempts
         if isinstance(exc, Transient) and exc.kind == "unreachable":
-            limit = 1 if NETWORK.seen_down() else self.unreachable_attempts
+            limit = 1 if self.network.seen_down() else self.unreachable_attempts
         if state.attempt_number >= limit:
             return True
         return (state.seconds_since_start or 0.0) + state.upcoming_sleep > self.budget
@@ -441,11 +319,14 @@ class RetryPolicy:
         return retrying(func)
 
 
-def give_up(provider: str, exc: Transient, attempts: int | None = None) -> ProviderError:
+def give_up(
+    provider: str, exc: Transient, attempts: int | None = None, network: NetworkState | None = None
+) -> ProviderError:
     """The one-line error for a transient failure whose retries are spent."""
     tries = f" after {attempts} attempts" if attempts and attempts > 1 else ""
     if exc.kind == "unreachable":
-        NETWORK.mark_down(exc.host)
+        if network is not None:
+            network.mark_down(exc.host)
         return ProviderError(f"cannot reach {exc.host}: no network? ({exc.message})")
     if exc.kind == "rate":
         wait = f"; it asks to wait {exc.retry_after:.0f}s" if exc.retry_after else ""
@@ -463,7 +344,7 @@ def with_retries(provider: str, policy: RetryPolicy, func: Callable[[], T]) -> T
     try:
         return policy.call(func)
     except Transient as exc:
-        raise give_up(provider, exc, len(policy.waits) - start + 1) from None
+        raise give_up(provider, exc, len(policy.waits) - start + 1, policy.network) from None
 
 
 # --------------------------------------------------------------------------- rate limiting
@@ -523,7 +404,6 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.limiter = RateLimiter(min_interval)
         self.secrets = tuple(s for s in secrets if s)
-        install_log_redaction()
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
@@ -655,10 +535,10 @@ def to_bars(
     if interval == "1d":
         stamps = stamps.normalize()
     keep = np.ones(len(raw), dtype=bool)
-    begin = as_utc_naive(start)
-    finish = as_utc_naive(end)
+    begin = utc_naive_or_none(start)
+    finish = utc_naive_or_none(end)
     if begin is not None:
-        keep &= np.asarray(stamps >= _floor(begin, interval))
+        keep &= np.asarray(stamps >= (begin.normalize() if interval == "1d" else begin.floor("h")))
     if finish is not None:
         keep &= np.asarray(stamps <= finish)
     raw = raw[keep]
@@ -671,34 +551,10 @@ def to_bars(
         bars.index = pd.DatetimeIndex(original, name="date").as_unit("ns")
     bars.attrs["interval"] = interval
     bars.attrs["name"] = source
-    step = pd.Timedelta(days=1) if interval == "1d" else pd.Timedelta(interval.replace("m", "min"))
-    clock = pd.Timestamp.now(tz="UTC").tz_localize(None) if now is None else pd.Timestamp(now)
-    if clock.tzinfo is not None:
-        clock = clock.tz_convert("UTC").tz_localize(None)
+    clock = now_utc() if now is None else utc_naive(now)
     last = bars.index[-1]
-    bars.attrs["live_bar"] = last if last + step > clock else None
+    bars.attrs["live_bar"] = last if last + interval_step(interval) > clock else None
     return bars
-
-
-def _floor(when: pd.Timestamp, interval: str) -> pd.Timestamp:
-    import pandas as pd
-
-    stamp = pd.Timestamp(when)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.normalize() if interval == "1d" else stamp.floor("h")
-
-
-def as_utc_naive(when: object | None) -> pd.Timestamp | None:
-    """A user's date/time (string, datetime, Timestamp) as a tz-naive UTC Timestamp."""
-    import pandas as pd
-
-    if when is None:
-        return None
-    stamp = pd.Timestamp(when)  # type: ignore[arg-type]
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp
 
 
 def check_interval(provider: str, interval: str) -> None:

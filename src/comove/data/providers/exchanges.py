@@ -16,13 +16,12 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from comove._time import now_utc, utc_naive_or_none
 from comove.data.providers.base import (
-    KNOWN_EXCHANGES,
     ProgressCallback,
     RateLimiter,
     RetryPolicy,
     Transient,
-    as_utc_naive,
     check_interval,
     empty_bars,
     is_unreachable,
@@ -31,6 +30,7 @@ from comove.data.providers.base import (
     to_bars,
     with_retries,
 )
+from comove.data.sources import KNOWN_EXCHANGES
 from comove.errors import ConfigError, ProviderError, SymbolNotFound
 
 if TYPE_CHECKING:
@@ -234,8 +234,8 @@ class ExchangeProvider:
         check_interval(self.name, interval)
         source = f"{self.name}:{symbol}"
         self._market(symbol)
-        now = pd.Timestamp.now(tz="UTC").tz_localize(None)
-        begin = as_utc_naive(start)
+        now = now_utc()
+        begin = utc_naive_or_none(start)
         if begin is None:
             begin = (
                 pd.Timestamp(HISTORY_START)
@@ -243,7 +243,7 @@ class ExchangeProvider:
                 else now - pd.Timedelta(days=HOURLY_HISTORY_DAYS)
             )
         begin = begin.normalize() if interval == "1d" else begin.floor("h")
-        finish = as_utc_naive(end)
+        finish = utc_naive_or_none(end)
         stop = now if finish is None else min(finish, now)
         if begin > stop:
             return empty_bars(source, interval)

@@ -17,15 +17,15 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from comove._secrets import redact
+from comove._time import utc_naive_or_none
 from comove.data.providers.base import (
     HttpClient,
     ProgressCallback,
     RetryPolicy,
     Transient,
-    as_utc_naive,
     env_url,
     host_of,
-    redact,
 )
 from comove.errors import ConfigError, ProviderError, SymbolNotFound
 
@@ -111,8 +111,8 @@ class FredProvider:
         end: TimeLike | None = None,
     ) -> pd.Series:
         series_id = series_id.upper()
-        begin = as_utc_naive(start)
-        finish = as_utc_naive(end)
+        begin = utc_naive_or_none(start)
+        finish = utc_naive_or_none(end)
         try:
             if self.api_key:
                 values = self._api_values(series_id, begin, finish)

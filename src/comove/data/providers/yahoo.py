@@ -19,12 +19,12 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from comove._time import now_utc, utc_naive_or_none
 from comove.data.providers.base import (
     HttpClient,
     ProgressCallback,
     RetryPolicy,
     Transient,
-    as_utc_naive,
     check_interval,
     empty_bars,
     env_url,
@@ -96,9 +96,9 @@ class YahooProvider:
 
         check_interval("yahoo", interval)
         source = f"yahoo:{symbol}"
-        now = pd.Timestamp.now(tz="UTC").tz_localize(None)
-        begin = as_utc_naive(start)
-        finish = as_utc_naive(end)
+        now = now_utc()
+        begin = utc_naive_or_none(start)
+        finish = utc_naive_or_none(end)
         if begin is None:
             begin = (
                 now - pd.Timedelta(days=HOURLY_DAYS)

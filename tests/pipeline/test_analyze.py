@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import comove
-from comove.analytics.table import table_columns
-from comove.errors import DataError
+from comove.errors import ConfigError, DataError
+from comove.pipeline import table_columns
 
 CONTRACT_60 = [
     "crypto_close", "equity_close", "crypto_ret", "equity_ret", "crypto_norm", "equity_norm",
@@ -92,7 +92,7 @@ def test_since_until_keep_warm_up(pair: tuple[pd.DataFrame, pd.DataFrame]) -> No
 def test_windows_below_three_are_rejected(
     pair: tuple[pd.DataFrame, pd.DataFrame], windows: tuple[int, ...]
 ) -> None:
-    with pytest.raises(DataError, match="at least 3"):
+    with pytest.raises(ConfigError, match="from 3 to 500"):
         comove.analyze(*pair, windows=windows)
 
 

@@ -1,4 +1,4 @@
-"""``comove signals`` and ``comove backtest`` through a Typer app, on the demo pair."""
+"""``comove signals`` and ``comove backtest`` through the command line, on the demo pair."""
 
 from __future__ import annotations
 
@@ -8,26 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from comove.commands.signals import register
+from comove.cli import app as APP
 
 runner = CliRunner()
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.command()
-    def dummy() -> None:  # a second command, so Typer keeps sub-command names
-        """Nothing."""
-
-    return app
-
-
-APP = _app()
 
 
 def test_signals_prints_the_checklist() -> None:
@@ -105,7 +90,7 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-@pytest.mark.parametrize("module", ["comove.commands.signals"])
+@pytest.mark.parametrize("module", ["comove.cli", "comove.cli.signals", "comove.cli.backtest"])
 def test_importing_the_commands_does_not_load_pandas(module: str) -> None:
     code = f"import sys, {module}; assert 'pandas' not in sys.modules, 'pandas loaded'"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,7 +1,7 @@
 """``comove fetch``: bring the local store up to date from the live providers.
 
-With no sources it refreshes the default crypto chain (the first source that works), the
-default equity chain and the default macro series from the settings. Exit code 3 when a
+With no sources it refreshes the configured crypto, equity and large-cap chains (the first
+source of each that works) and every macro series. Exit code 3 when a
 provider failed after its retries (everything else is still fetched and stored), 1 for a
 user error (unknown symbol, bad source string).
 """
@@ -14,27 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from comove.commands.common import run_command, stderr_console
+from comove.cli.common import run_command, say, stderr_console
+from comove.cli.options import ConfigOpt, StoreOpt
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from comove.data.providers.base import SourceSpec
     from comove.data.refresh import RefreshResult
+    from comove.data.sources import SourceSpec
 
 VERIFY_TOLERANCE = {"crypto": 0.01, "equity": 0.005}
-
-
-def _open_store(path: Path) -> Any:
-    """The store at ``path``, opened per call so fetches never hold its lock (a seam for tests)."""
-    from comove.data.store import ShortLivedStore
-
-    return ShortLivedStore(path)
-
-
-def _provider_options() -> dict[str, Any]:
-    """Extra provider options (a seam: tests pass a fast retry policy and no spacing)."""
-    return {}
 
 
 def _progress_factory(console: Console) -> Any:
@@ -66,59 +55,47 @@ def _progress_factory(console: Console) -> Any:
     return progress_for
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``comove fetch`` to ``app``."""
+app = typer.Typer()
 
-    @app.command()
-    def fetch(
-        sources: Annotated[
-            list[str] | None,
-            typer.Argument(
-                help="Sources to refresh (yahoo:^RUT, exchange:kraken:ETH/USD, fred:WALCL, "
-                "csv:FILE). Default: the configured crypto chain, equity chain and macro series.",
-                show_default=False,
-            ),
-        ] = None,
-        since: Annotated[
-            str | None,
-            typer.Option(
-                "--since",
-                help="Fetch from this date (YYYY-MM-DD) even if later data is stored (backfill).",
-                show_default=False,
-            ),
-        ] = None,
-        interval: Annotated[str, typer.Option("--interval", help="Bar interval: 1d or 1h.")] = "1d",
-        verify: Annotated[
-            bool,
-            typer.Option(
-                "--verify",
-                help="Compare the same asset from two providers and list days that disagree.",
-            ),
-        ] = False,
-        store: Annotated[
-            Path | None,
-            typer.Option(
-                "--store",
-                help="Store file (default: the user data folder or $COMOVE_HOME).",
-                show_default=False,
-            ),
-        ] = None,
-        config: Annotated[
-            Path | None,
-            typer.Option(
-                "--config", help="Config file (default: comove.toml).", show_default=False
-            ),
-        ] = None,
-    ) -> None:
-        """Fetch what the store is missing (plus the last stored bar again) and store it."""
-        console = stderr_console()
 
-        def body(caught: list[warnings.WarningMessage]) -> int:
-            return _run(console, sources or [], since, interval, verify, store, config)
+@app.command()
+def fetch(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Sources to refresh (yahoo:^RUT, exchange:kraken:ETH/USD, fred:WALCL, "
+            "csv:FILE). Default: the configured crypto chain, equity chain and macro series.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Fetch from this date (YYYY-MM-DD) even if later data is stored (backfill).",
+            show_default=False,
+        ),
+    ] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Bar interval: 1d or 1h.")] = "1d",
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Compare the same asset from two providers and list days that disagree.",
+        ),
+    ] = False,
+    store: StoreOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Fetch what the store is missing (plus the last stored bar again) and store it."""
+    console = stderr_console()
 
-        code = run_command(body)
-        if code:
-            raise typer.Exit(code)
+    def body(caught: list[warnings.WarningMessage]) -> int:
+        return _run(console, sources or [], since, interval, verify, store, config)
+
+    code = run_command(body)
+    if code:
+        raise typer.Exit(code)
 
 
 def _run(
@@ -133,7 +110,9 @@ def _run(
     import pandas as pd
 
     from comove.config import load_settings
-    from comove.data.providers.base import check_interval, parse_source
+    from comove.data.providers.base import check_interval
+    from comove.data.sources import parse_source
+    from comove.data.store import ShortLivedStore
     from comove.errors import ConfigError
 
     check_interval("fetch", interval)
@@ -149,14 +128,19 @@ def _run(
     if sources:
         groups.extend((text, [parse_source(text)], False) for text in sources)
     else:
-        groups.append(("crypto", [parse_source(s) for s in settings.crypto_sources], True))
-        groups.append(("equity", [parse_source(s) for s in settings.equity_sources], True))
+        # store: members name what is stored already; there is nothing to fetch for them.
+        for label, chain in (
+            ("crypto", settings.crypto_sources),
+            ("equity", settings.equity_sources),
+            ("large caps", settings.large_cap_sources),
+        ):
+            specs = [s for s in map(parse_source, chain) if s.provider != "store"]
+            if specs:
+                groups.append((label, specs, True))
         groups.extend((s, [parse_source(s)], False) for s in settings.macro_sources)
-    store = _open_store(settings.store_path)
-    try:
-        return _fetch_all(console, store, settings, groups, since_ts, interval, verify)
-    finally:
-        store.close()
+    # Opened per call, so a fetch never holds the store's lock while it waits on the network.
+    store = ShortLivedStore(settings.store_path)
+    return _fetch_all(console, store, settings, groups, since_ts, interval, verify)
 
 
 def _fetch_all(
@@ -168,10 +152,11 @@ def _fetch_all(
     interval: str,
     verify: bool,
 ) -> int:
-    from comove.data.refresh import default_factory, refresh
+    from comove.data.refresh import refresh
     from comove.errors import ProviderError, SymbolNotFound
+    from comove.pipeline.sources import run_providers
 
-    providers = default_factory(settings=settings, store=store, **_provider_options())
+    providers = run_providers(settings)
     progress_for = _progress_factory(console)
     provider_failed = False
     user_failed = False
@@ -179,7 +164,8 @@ def _fetch_all(
     for label, specs, is_chain in groups:
         wanted = 2 if (verify and is_chain) else 1
         results: list[RefreshResult] = []
-        skipped: list[tuple[str, str]] = []
+        # Each reason already names its source ("yahoo:^RUT: ...").
+        skipped: list[str] = []
         for spec in specs:
             if len(results) >= wanted:
                 break
@@ -191,9 +177,9 @@ def _fetch_all(
                         providers=providers, progress=update,
                     )  # fmt: skip
             except ProviderError as exc:
-                skipped.append((spec.text, str(exc)))
+                skipped.append(str(exc))
                 if not is_chain:
-                    console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+                    say(console, "error", str(exc), "red")
                     if isinstance(exc, SymbolNotFound):
                         user_failed = True
                     else:
@@ -201,21 +187,16 @@ def _fetch_all(
                 continue
             results.append(result)
             prefix = f"{label}: " if is_chain else ""
-            console.print(prefix + result.summary(), markup=False)
-            for text, why in skipped:
-                console.print(f"  skipped {text}: {why}", markup=False)
+            console.print(prefix + result.summary())
+            for reason in skipped:
+                console.print(f"  skipped {reason}")
             skipped = []
         if is_chain and not results:
-            reasons = "; ".join(f"{t}: {w}" for t, w in skipped)
-            console.print(
-                f"[red]error:[/] {label}: no source worked ({reasons})",
-                markup=True,
-                highlight=False,
-            )
+            say(console, "error", f"{label}: no source worked ({'; '.join(skipped)})", "red")
             provider_failed = True
         elif is_chain and skipped:
-            for text, why in skipped:
-                console.print(f"  skipped {text}: {why}", markup=False)
+            for reason in skipped:
+                console.print(f"  skipped {reason}")
         done[label] = results
     if verify:
         _verify(console, store, groups, done)
@@ -245,7 +226,7 @@ def _verify(
         if len(bars) >= 2:
             pairs.append(("sources", bars[0], bars[1]))
     if not pairs:
-        console.print("verify: needs two bar sources that fetched", markup=False)
+        console.print("verify: needs two bar sources that fetched")
         return
     for label, a, b in pairs:
         tolerance = VERIFY_TOLERANCE.get(label, 0.01)
@@ -256,6 +237,4 @@ def _verify(
             markup=False,
         )
         for date, row in diff.head(10).iterrows():
-            console.print(
-                f"  {date:%Y-%m-%d}: {row['ret_a']:+.4f} vs {row['ret_b']:+.4f}", markup=False
-            )
+            console.print(f"  {date:%Y-%m-%d}: {row['ret_a']:+.4f} vs {row['ret_b']:+.4f}")

@@ -7,27 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
-from comove.commands.scan import register
+from comove.cli import app as APP
 
 runner = CliRunner()
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def main() -> None:
-        """comove (test app holding only scan)."""
-
-    register(app)
-    return app
-
-
-APP = _app()
 
 
 def _invoke(*args: str) -> object:
@@ -137,7 +122,7 @@ def test_asset_without_overlap_is_listed_as_skipped(universe_folder, tmp_path: P
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--windows", "2,30"], "at least 3"),
+        (["--windows", "2,30"], "from 3 to 500"),
         (["--sort", "nonsense"], "cannot sort by 'nonsense'"),
         (["--out", "/no/such/folder/x.csv"], "does not exist"),
     ],

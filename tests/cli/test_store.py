@@ -1,4 +1,4 @@
-"""``comove import`` and ``comove store info|export`` through a typer app built here."""
+"""``comove import`` and ``comove store info|export`` through the command line."""
 
 from __future__ import annotations
 
@@ -9,23 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from comove.commands.store import register
+from comove.cli import app
 from comove.data.bars import read_bars
 from comove.data.store import Store
-
-from .conftest import correlated_pair
+from tests.conftest import correlated_pair
 
 runner = CliRunner()
-app = typer.Typer()
-register(app)
-
-
-@app.command()
-def version() -> None:
-    """A second command so typer keeps subcommands."""
 
 
 @pytest.fixture

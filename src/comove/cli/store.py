@@ -1,4 +1,4 @@
-"""``comove import`` and ``comove store info|export``: put files into the local store, look inside.
+"""``comove store info|export``: what the local store holds, and a symbol written out.
 
 Every command opens the store only for as long as it needs it, so a concurrent
 ``comove fetch`` waits at most for one short write.
@@ -15,14 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from comove.commands.common import (
-    OutputFormat,
-    check_output_path,
-    run_command,
-    stderr_console,
-    step,
-    write_atomic,
-)
+from comove.cli.common import OutputFormat, check_output_path, run_command, stderr_console
+from comove.cli.options import StoreOpt
 from comove.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -34,15 +28,7 @@ class ExportFormat(StrEnum):
     parquet = "parquet"
 
 
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="The store file [default: $COMOVE_HOME/comove.duckdb, else the user data folder].",
-        show_default=False,
-    ),
-]
-
+app = typer.Typer()
 store_app = typer.Typer(
     name="store",
     help="Look inside the local store: what is stored, how fresh; export a symbol.",
@@ -50,72 +36,10 @@ store_app = typer.Typer(
 )
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``import`` and the ``store`` group to the ``comove`` app."""
-    app.command("import")(import_file)
-    app.add_typer(store_app, name="store")
-
-
 def _store_path(store: Path | None) -> Path:
     from comove.config import load_settings
 
     return load_settings().with_store(store).store_path
-
-
-def import_file(
-    source: Annotated[
-        str,
-        typer.Argument(help="The file to import: csv:FILE (CSV or Parquet; a bare path works)."),
-    ],
-    as_: Annotated[
-        str,
-        typer.Option(
-            "--as", help="The symbol to store it under, e.g. ETH-USD.", show_default=False
-        ),
-    ],
-    interval: Annotated[
-        str,
-        typer.Option(
-            "--interval", help="Bar interval (1d, 1h, ...); auto detects it from the file."
-        ),
-    ] = "auto",
-    store: StoreOpt = None,
-) -> None:
-    """Import a price file into the store (source "csv"); re-importing is idempotent."""
-    console = stderr_console()
-
-    def body(caught: list[warnings.WarningMessage]) -> None:
-        from comove.data.bars import read_bars
-        from comove.data.store import Store
-
-        path = source[4:] if source.lower().startswith("csv:") else source
-        if ":" in source and not source.lower().startswith("csv:") and not Path(source).exists():
-            raise ConfigError(f"import reads files: write csv:FILE, got {source!r}")
-        if not as_.strip():
-            raise ConfigError("--as needs a symbol name, e.g. --as ETH-USD")
-        with step(console, f"Reading {path}"):
-            bars = read_bars(path)
-        detected = str(bars.attrs["interval"])
-        label = detected if interval == "auto" else interval
-        if interval != "auto" and interval != detected:
-            raise ConfigError(
-                f"{path}: --interval {interval} does not match the file's bars ({detected})"
-            )
-        with step(console, f"Writing {as_} to the store"), Store(_store_path(store)) as db:
-            report = db.write_bars("csv", as_, label, bars)
-            target = db.path
-        console.print(
-            f"{as_} ({label}) from {path} into {target}: {report.inserted} inserted, "
-            f"{report.updated} updated, {report.unchanged} unchanged",
-            markup=False,
-        )
-        for ts, old, new in report.revisions:
-            console.print(f"  revised {ts}: close {old:.10g} -> {new:.10g}", markup=False)
-        if report.gaps:
-            shown = ", ".join(str(t.date()) for t in report.gaps[:5])
-            console.print(f"  missing days in the stored span: {shown}", markup=False)
-
-    run_command(body)
 
 
 def _words(delta: pd.Timedelta | None) -> str:
@@ -169,11 +93,9 @@ def info(
         with Store(path, read_only=True) as db:
             frame = db.info()
         if output_format is OutputFormat.table:
-            console.print(f"store: {path}", markup=False)
+            console.print(f"store: {path}")
             if frame.empty:
-                console.print(
-                    "the store is empty (comove fetch or comove import fill it)", markup=False
-                )
+                console.print("the store is empty (comove fetch or comove import fill it)")
                 return
             sys.stdout.write(_info_table(frame))
             return
@@ -280,6 +202,7 @@ def export(
         import pandas as pd
 
         from comove.data.store import Store
+        from comove.files import write_text_atomic
 
         target = check_output_path(out) if out is not None else None
         if export_format is ExportFormat.parquet and target is None:
@@ -294,7 +217,7 @@ def export(
             if target is None:
                 sys.stdout.write(text)
                 return
-            write_atomic(target, text)
+            write_text_atomic(target, text)
         else:
             assert target is not None
             _write_parquet(frame, target)
@@ -320,3 +243,6 @@ def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+app.add_typer(store_app, name="store")

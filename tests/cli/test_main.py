@@ -13,8 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from comove.cli import app
-
-from .conftest import correlated_pair
+from tests.conftest import correlated_pair
 
 runner = CliRunner()
 
@@ -174,7 +173,7 @@ def test_bad_equity_file_exits_1_with_one_line(
 
 @pytest.mark.parametrize(
     ("windows", "expected"),
-    [("2", "at least 3"), ("30,900", "longer than the data"), ("30,x", None)],
+    [("2", "from 3 to 500"), ("30,900", "from 3 to 500"), ("30,x", None), ("30,٣٠", None)],
 )
 def test_window_errors(windows: str, expected: str | None, files: tuple[Path, Path]) -> None:
     result = runner.invoke(
@@ -278,7 +277,7 @@ def test_entry_point_exit_code_and_clean_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert (
         result.stderr.strip()
-        == "error: window 1 is invalid: windows are whole sessions, at least 3"
+        == "error: window 1 is invalid: windows are whole sessions from 3 to 500"
     )
 
 

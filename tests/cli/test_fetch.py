@@ -8,21 +8,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from comove.commands import fetch as fetch_module
-from comove.commands.fetch import register
-from comove.data.providers.base import RetryPolicy, reset_network_state
+from comove.cli import app
+from comove.cli import fetch as fetch_module
+from comove.data.providers.base import RetryPolicy
+from comove.pipeline import sources as pipeline_sources
 from tests.providers.fakes import FRED_KEY, FakeServer, Reply, install_all
-
-app = typer.Typer()
-register(app)
-
-
-@app.command()
-def other() -> None:
-    """A second command, so ``fetch`` stays a named subcommand as in the real CLI."""
 
 
 @pytest.fixture
@@ -35,13 +27,6 @@ def fake() -> Iterator[FakeServer]:
         server.stop()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_network_state() -> Iterator[None]:
-    reset_network_state()
-    yield
-    reset_network_state()
-
-
 @pytest.fixture
 def env(fake: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in ("YAHOO", "FRED"):
@@ -52,7 +37,9 @@ def env(fake: FakeServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pa
     monkeypatch.setenv("COMOVE_HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)  # no stray comove.toml is picked up
     monkeypatch.setattr(
-        fetch_module, "_provider_options", lambda: {"policy": RetryPolicy.fast(), "min_interval": 0}
+        pipeline_sources,
+        "provider_options",
+        lambda: {"policy": RetryPolicy.fast(), "min_interval": 0},
     )
     return tmp_path / "store.duckdb"
 
@@ -179,14 +166,14 @@ def test_offline_many_sources_give_up_fast(env: Path, monkeypatch: pytest.Monkey
         monkeypatch.setenv(f"COMOVE_{name}_URL", "http://nonexistent.invalid")
     for venue in ("BINANCE", "KRAKEN", "COINBASE"):
         monkeypatch.setenv(f"COMOVE_EXCHANGE_URL_{venue}", "http://nonexistent.invalid")
-    monkeypatch.setattr(fetch_module, "_provider_options", lambda: {"min_interval": 0})
+    monkeypatch.setattr(pipeline_sources, "provider_options", lambda: {"min_interval": 0})
     started = time.monotonic()
     result = run("--store", str(env))  # the default chains and macro series: 13 sources
     elapsed = time.monotonic() - started
     assert result.exit_code == 3
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    # One line per group: crypto chain, equity chain, and the seven macro series.
-    assert len(errors) == 9
+    # One line per group: the crypto, equity and large-cap chains, the seven macro series.
+    assert len(errors) == 10
     assert all("cannot reach nonexistent.invalid: no network?" in line for line in errors)
     assert elapsed < 60
 

@@ -1,0 +1,90 @@
+"""What every command shares: one-line errors and exit codes, progress, safe output files.
+
+Text a user or a file supplied (exception messages, paths, symbols) is printed with Rich
+markup off, so ``bad[/x].csv`` prints as written and cannot break the output.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+
+from comove._secrets import redact
+from comove.errors import ComoveError, ConfigError, exit_code
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+T = TypeVar("T")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def stderr_console() -> Console:
+    """The console for progress, summaries, warnings and errors (never interprets markup)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def say(console: Console, label: str, message: str, style: str) -> None:
+    """``label: message`` on one line, the label coloured, the message printed verbatim."""
+    from rich.text import Text
+
+    console.print(Text(f"{label}:", style=style) + Text(" " + redact(message)))
+
+
+def run_command(action: Callable[[list[warnings.WarningMessage]], T]) -> T:
+    """Run a command body: data warnings to stderr, comove errors to one line and an exit code.
+
+    The body receives the live list of warnings caught so far (the report shows them too).
+    Exit codes come from :func:`comove.errors.exit_code`.
+    """
+    console = stderr_console()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return action(caught)
+        except ComoveError as exc:
+            say(console, "error", str(exc), "red")
+            raise typer.Exit(exit_code(exc)) from None
+        finally:
+            for item in caught:
+                say(console, "warning", str(item.message), "yellow")
+
+
+@contextmanager
+def step(console: Console, message: str) -> Iterator[None]:
+    """A spinner with ``message`` while the block runs (terminals only)."""
+    if console.is_terminal:
+        from rich.text import Text
+
+        with console.status(Text(message)):
+            yield
+    else:
+        yield
+
+
+def progress_on(console: Console) -> Callable[[str], AbstractContextManager[None]]:
+    """The pipeline's progress hook: a spinner per step on ``console``."""
+    return lambda message: step(console, message)
+
+
+def check_output_path(path: Path) -> Path:
+    """The resolved output path, after checking that its folder exists and it is no folder."""
+    target = path.expanduser().resolve()
+    if not target.parent.is_dir():
+        raise ConfigError(f"cannot write {path}: folder {target.parent} does not exist")
+    if target.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a folder; give a file name")
+    return target

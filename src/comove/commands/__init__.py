@@ -1,1 +1,0 @@
-"""Command modules of the ``comove`` CLI; each has ``register(app)``. Imports stay light."""
