@@ -1,52 +1,35 @@
-"""Alerts: what changed since the last look (with hysteresis), and the channels that say so.
+"""Detecting alerts: what changed since the state the previous run saved.
 
-Detection compares the latest session of an analysis with the state the previous run saved
-(:func:`detect_alerts`); it never computes analytics itself, it reads the analysis table
-and the signals. Four kinds of change speak up:
+Detection compares the latest session of an analysis with that state; it never computes
+analytics itself: it reads the analysis table, the signals and the correlation regimes the
+pipeline computed (:mod:`comove.signals.regime`). Four kinds of change speak up:
 
 ``signal_change``
     A signal's state changed (on / off / cannot be confirmed). Off ↔ unknown is not an
     alert: it only says data came or went while nothing was on.
 ``correlation_cross``
-    A rolling correlation window crossed ``[alerts] correlation_threshold`` upwards or fell
-    back below ``correlation_exit`` — two levels, so a value hovering around the threshold
-    does not alert every session.
+    A rolling correlation window's regime changed: it reached ``[alerts]
+    correlation_threshold`` or fell back below ``correlation_exit``.
 ``stance_change``
-    The suggested ETH exposure changed (bullish / neutral / reduce).
+    The suggested exposure changed (bullish / neutral / reduce).
 ``stale_data``
     A source chain has been failing for longer than ``[watch] stale_after``.
 
 Each :class:`Alert` carries a stable ``key`` (kind, name, new state, session date): a key
 delivered once is recorded in the store and never sent again, across restarts.
-
-Channels (:func:`build_notifier`): console/log, webhook (Slack ``{"text"}``, Discord
-``{"content"}`` or the generic JSON of every field), email over SMTP (STARTTLS by default)
-and a command hook that gets the alert as JSON on standard input. :func:`deliver` retries
-each channel with exponential backoff (tenacity), records every outcome, and keeps going
-when one channel fails. Secrets (webhook URLs, SMTP passwords) are redacted from every
-message it records or logs.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
-import smtplib
-import ssl
-import subprocess
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from comove._secrets import protect, redact
 from comove._time import utc_aware
-from comove.config import ChannelConfig, Settings
+from comove.config import Settings
 from comove.signals.regime import regime_word
 from comove.signals.rules import SIGNAL_LABELS, SIGNALS, STANCE_WORDS, STATE_WORDS
 
@@ -54,10 +37,7 @@ if TYPE_CHECKING:
     from comove.pipeline import Analysis
     from comove.signals.rules import SignalCheck
 
-log = logging.getLogger("comove.alerts")
-
 AlertKind = Literal["signal_change", "correlation_cross", "stance_change", "stale_data", "test"]
-DISCORD_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -102,9 +82,6 @@ class ChainHealth:
     failing: bool
     last_ok: pd.Timestamp | None
     message: str = ""
-
-
-# -- detection --------------------------------------------------------------------------
 
 
 def _word(value: float, words: Mapping[float, str]) -> str:
@@ -393,283 +370,3 @@ def make_test_alert(now: Any = None) -> Alert:
         as_of=None,
         created_at=current.isoformat(),
     )
-
-
-# -- channels ---------------------------------------------------------------------------
-
-
-class Notifier(Protocol):
-    """A channel: ``send`` delivers one alert or raises."""
-
-    @property
-    def name(self) -> str: ...
-
-    def send(self, alert: Alert) -> None: ...
-
-    def secrets(self) -> list[str]: ...
-
-
-class ChannelError(Exception):
-    """A delivery failed; the message is already redacted."""
-
-
-@dataclass
-class ConsoleNotifier:
-    """Prints the alert (and logs it on ``comove.alerts``)."""
-
-    name: str = "console"
-    stream: TextIO | None = None
-
-    def send(self, alert: Alert) -> None:
-        log.info("alert %s: %s", alert.key, alert.subject)
-        out = self.stream if self.stream is not None else sys.stdout
-        out.write(f"\n== {alert.subject}\n{alert.body}\n")
-        out.flush()
-
-    def secrets(self) -> list[str]:
-        return []
-
-
-def webhook_payload(alert: Alert, fmt: str) -> dict[str, Any]:
-    """The JSON body: Slack ``{"text"}``, Discord ``{"content"}``, or every field (``json``)."""
-    if fmt == "slack":
-        return {"text": f"*{alert.subject}*\n```\n{alert.body}\n```"}
-    if fmt == "discord":
-        text = f"**{alert.subject}**\n```\n{alert.body}\n```"
-        if len(text) > DISCORD_LIMIT:
-            text = text[: DISCORD_LIMIT - 5] + "…\n```"
-        return {"content": text}
-    return alert.to_dict()
-
-
-@dataclass
-class WebhookNotifier:
-    """POSTs the alert as JSON (Slack / Discord incoming webhooks, or generic)."""
-
-    channel: ChannelConfig
-
-    @property
-    def name(self) -> str:
-        return self.channel.name
-
-    def secrets(self) -> list[str]:
-        url = self.channel.secret("url")
-        return [url] if url else []
-
-    def send(self, alert: Alert) -> None:
-        import httpx
-
-        url = self.channel.secret("url")
-        if not url:
-            raise ChannelError(
-                f"no webhook URL: set the environment variable {self.channel.url_env}"
-                if self.channel.url_env
-                else "no webhook URL configured"
-            )
-        protect([url])
-        try:
-            reply = httpx.post(
-                url, json=webhook_payload(alert, self.channel.format), timeout=self.channel.timeout
-            )
-        except httpx.HTTPError as exc:
-            raise ChannelError(redact(f"webhook: {type(exc).__name__}: {exc}", [url])) from None
-        if reply.status_code >= 300:
-            # The receiver may echo the URL (whose path is the secret) in its reply.
-            body = redact(reply.text[:200], [url])
-            raise ChannelError(f"webhook: HTTP {reply.status_code}: {body}")
-
-
-@dataclass
-class EmailNotifier:
-    """Sends a plain-text email over SMTP: STARTTLS by default, implicit TLS with ``ssl``."""
-
-    channel: ChannelConfig
-
-    @property
-    def name(self) -> str:
-        return self.channel.name
-
-    def secrets(self) -> list[str]:
-        password = self.channel.secret("password")
-        return [password] if password else []
-
-    def send(self, alert: Alert) -> None:
-        c = self.channel
-        message = EmailMessage()
-        message["Subject"] = alert.subject
-        message["From"] = c.sender or ""
-        message["To"] = ", ".join(c.to)
-        message["X-Comove-Alert-Key"] = alert.key
-        message.set_content(alert.body + "\n")
-        context = ssl.create_default_context()
-        try:
-            smtp: smtplib.SMTP
-            if c.ssl:
-                smtp = smtplib.SMTP_SSL(c.host or "", c.port, timeout=c.timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(c.host or "", c.port, timeout=c.timeout)
-            with smtp:
-                if c.starttls and not c.ssl:
-                    smtp.starttls(context=context)
-                if c.username:
-                    password = c.secret("password")
-                    if not password:
-                        raise ChannelError(
-                            f"no SMTP password: set the environment variable {c.password_env}"
-                            if c.password_env
-                            else "no SMTP password configured"
-                        )
-                    smtp.login(c.username, password)
-                smtp.send_message(message)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise ChannelError(
-                f"email via {c.host}:{c.port}: {type(exc).__name__}: {exc}"
-            ) from None
-
-
-@dataclass
-class CommandNotifier:
-    """Runs a user command with the alert as JSON on standard input, within a timeout."""
-
-    channel: ChannelConfig
-
-    @property
-    def name(self) -> str:
-        return self.channel.name
-
-    def secrets(self) -> list[str]:
-        return []
-
-    def send(self, alert: Alert) -> None:
-        run = list(self.channel.run)
-        try:
-            done = subprocess.run(
-                run,
-                input=json.dumps(alert.to_dict()),
-                capture_output=True,
-                text=True,
-                timeout=self.channel.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise ChannelError(
-                f"command {run[0]} timed out after {self.channel.timeout:g} s"
-            ) from None
-        except OSError as exc:
-            raise ChannelError(f"command {run[0]} cannot run: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            tail = (done.stderr or "").strip().splitlines()[-1:] or [""]
-            raise ChannelError(f"command {run[0]} exited with {done.returncode}: {tail[0][:200]}")
-
-
-def build_notifier(channel: ChannelConfig, *, stream: TextIO | None = None) -> Notifier:
-    """The notifier of one configured channel."""
-    if channel.type == "webhook":
-        return WebhookNotifier(channel)
-    if channel.type == "email":
-        return EmailNotifier(channel)
-    if channel.type == "command":
-        return CommandNotifier(channel)
-    return ConsoleNotifier(channel.name, stream)
-
-
-def build_notifiers(settings: Settings, *, stream: TextIO | None = None) -> list[Notifier]:
-    """Every configured channel; the console alone when none is configured."""
-    if not settings.alerts.channels:
-        return [ConsoleNotifier("console", stream)]
-    return [build_notifier(c, stream=stream) for c in settings.alerts.channels]
-
-
-# -- delivery ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One alert to one channel: sent, skipped (already sent before) or failed."""
-
-    key: str
-    channel: str
-    status: Literal["sent", "skipped", "failed"]
-    attempts: int = 0
-    error: str | None = None
-
-
-def _secrets(notifiers: Iterable[Notifier]) -> list[str]:
-    found: list[str] = []
-    for notifier in notifiers:
-        found += [s for s in notifier.secrets() if s]
-    return found
-
-
-def deliver(
-    alerts: Sequence[Alert],
-    notifiers: Sequence[Notifier],
-    store_path: Path | None,
-    *,
-    retries: int = 3,
-    backoff: float = 2.0,
-    skip_sent: bool = True,
-    sleep: Callable[[float], None] | None = None,
-) -> list[Delivery]:
-    """Send every alert to every channel, each retried with backoff; record every outcome.
-
-    An alert already delivered to a channel (recorded in the store) is skipped there. A
-    failing channel is retried ``retries`` times in all, waiting ``backoff`` seconds and
-    doubling, then recorded as failed; the other channels go on regardless. Error messages
-    are redacted of every channel's secrets before they are logged or stored.
-    """
-    from tenacity import Retrying, stop_after_attempt, wait_exponential
-
-    from comove.data.store import Store
-
-    secrets = _secrets(notifiers)
-    results: list[Delivery] = []
-    for alert in alerts:
-        for notifier in notifiers:
-            if skip_sent and store_path is not None:
-                with Store(store_path, read_only=True) as store:
-                    if store.alert_sent(alert.key, notifier.name):
-                        results.append(Delivery(alert.key, notifier.name, "skipped"))
-                        continue
-            attempts = 0
-
-            def attempt(notifier: Notifier = notifier, alert: Alert = alert) -> None:
-                nonlocal attempts
-                attempts += 1
-                notifier.send(alert)
-
-            options: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-            retrying = Retrying(
-                stop=stop_after_attempt(max(1, retries)),
-                wait=wait_exponential(multiplier=backoff, min=0, max=300),
-                reraise=True,
-                **options,
-            )
-            error: str | None = None
-            try:
-                retrying(attempt)
-            except Exception as exc:  # any failure of one channel is contained
-                error = redact(str(exc) or type(exc).__name__, secrets)
-                log.warning(
-                    "alert %s: channel %s failed after %d attempts: %s",
-                    alert.key,
-                    notifier.name,
-                    attempts,
-                    error,
-                )
-            results.append(
-                Delivery(alert.key, notifier.name, "failed" if error else "sent", attempts, error)
-            )
-            if store_path is not None:
-                with Store(store_path) as store:
-                    store.record_alert(
-                        alert.key,
-                        notifier.name,
-                        kind=alert.kind,
-                        subject=alert.subject,
-                        body=alert.body,
-                        ok=error is None,
-                        error=error,
-                        attempts=attempts,
-                    )
-    return results
