@@ -25,6 +25,11 @@ def utc_naive(when: Any) -> pd.Timestamp:
     return stamp
 
 
+def utc_naive_index(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """A DatetimeIndex in tz-naive UTC (tz-naive input is taken to be UTC already)."""
+    return index if index.tz is None else index.tz_convert("UTC").tz_localize(None)
+
+
 def utc_naive_or_none(when: Any) -> pd.Timestamp | None:
     """:func:`utc_naive`, passing ``None`` through."""
     return None if when is None else utc_naive(when)

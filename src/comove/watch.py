@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import pandas as pd
 
 from comove._secrets import redact
-from comove._time import utc_aware
+from comove._time import now_utc, utc_aware
 from comove.alerts import (
     Alert,
     ChainHealth,
@@ -56,7 +56,7 @@ Wait = Callable[[float], bool]
 
 
 def utc_now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC")
+    return utc_aware(now_utc())
 
 
 def published_session(
@@ -87,6 +87,7 @@ class CycleResult:
     data_as_of: pd.Timestamp | None
     alerts: list[Alert] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    analysis: Analysis | None = None
 
     def line(self) -> str:
         as_of = "n/a" if self.data_as_of is None else str(self.data_as_of.date())
@@ -287,7 +288,7 @@ def run_cycle(
             started, finished, data_as_of=as_of, outcome=outcome, message=message[:2000],
             state=state_text,
         )  # fmt: skip
-    return CycleResult(started, finished, outcome, message, as_of, alerts, deliveries)
+    return CycleResult(started, finished, outcome, message, as_of, alerts, deliveries, analysis)
 
 
 def _failure_summary(failures: Sequence[tuple[str, str]]) -> list[str]:

@@ -294,3 +294,49 @@ def test_help_does_not_import_heavy_modules(tmp_path: Path) -> None:
     assert "HEAVY []" in result.stdout
     assert "report" in result.stdout
     assert "analyze" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["bad[/x].csv", "bad[red].csv", "[bold]x[/bold].csv"])
+def test_bracketed_file_names_are_printed_as_written(tmp_path: Path, name: str) -> None:
+    (tmp_path / "bad").mkdir()
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("Date,Close\n2024-01-02,-5\n")
+    result = runner.invoke(app, ["analyze", "--crypto", f"csv:{path}", "--equity", str(path)])
+    assert result.exit_code == 1
+    line = _one_line_error(result)
+    assert str(path) in line
+
+
+def test_an_unknown_config_key_names_key_section_and_file(tmp_path: Path) -> None:
+    config = tmp_path / "comove.toml"
+    config.write_text("[analysis]\nwindos = [30, 60]\n")
+    result = runner.invoke(app, ["analyze", "--demo", "--config", str(config)])
+    assert result.exit_code == 1
+    line = _one_line_error(result)
+    assert "'windos'" in line
+    assert "[analysis]" in line
+    assert str(config) in line
+    assert "did you mean 'windows'" in line
+    config.write_text('[pair]\ncrypo = "yahoo:BTC-USD"\n')
+    result = runner.invoke(app, ["analyze", "--demo", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "'crypo'" in _one_line_error(result)
+
+
+def test_help_shows_the_defaults_and_config_keys_as_written() -> None:
+    result = runner.invoke(app, ["analyze", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "[default: 30,60,90, or [analysis] windows]" in text
+    assert "[default: XNYS, or [analysis] calendar]" in text
+    assert "[default: 10; x>=1]" in text
+    assert "[default: table]" in text
+
+
+def test_version_prints_the_package_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"comove {version('comove')}"

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from comove._time import utc_aware
+from comove._time import now_utc, utc_aware
 from comove.config import Settings
 from comove.signals.regime import regime_word
 from comove.signals.rules import SIGNAL_LABELS, SIGNALS, STANCE_WORDS, STATE_WORDS
@@ -140,7 +140,7 @@ def detect_alerts(
         The clock (UTC); defaults to the current time.
     """
     prev = dict(previous_state or {})
-    current = utc_aware(pd.Timestamp.now(tz="UTC") if now is None else now)
+    current = utc_aware(now_utc() if now is None else now)
     created = current.isoformat()
     alerts: list[Alert] = []
     state: dict[str, Any] = {
@@ -360,7 +360,7 @@ def _stale_alerts(
 
 def make_test_alert(now: Any = None) -> Alert:
     """The message ``comove alerts test`` sends."""
-    current = utc_aware(pd.Timestamp.now(tz="UTC") if now is None else now)
+    current = utc_aware(now_utc() if now is None else now)
     return Alert(
         kind="test",
         name="test",

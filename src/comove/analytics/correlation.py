@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from comove._json import finite
+from comove.analytics._inputs import accepts_arrays
 from comove.analytics.momentum import seeded_smoothing
 from comove.analytics.rolling import check_window, panel_corr_beta, rolling_stats
 from comove.errors import DataError
@@ -68,27 +69,39 @@ def rolling_corr(
 def rolling_corr(
     x: pd.DataFrame, y: pd.Series, window: int, min_periods: int | None = None
 ) -> pd.DataFrame: ...
+@overload
 def rolling_corr(
-    x: pd.Series | pd.DataFrame, y: pd.Series, window: int, min_periods: int | None = None
-) -> pd.Series | pd.DataFrame:
+    x: np.ndarray, y: np.ndarray, window: int, min_periods: int | None = None
+) -> np.ndarray: ...
+@accepts_arrays("x", "y", frames=("x",))
+def rolling_corr(
+    x: pd.Series | pd.DataFrame | np.ndarray,
+    y: pd.Series | np.ndarray,
+    window: int,
+    min_periods: int | None = None,
+) -> pd.Series | pd.DataFrame | np.ndarray:
     """Rolling Pearson correlation of ``x`` and ``y`` over ``window`` rows.
 
-    Pass returns, not price levels. A DataFrame ``x`` gives one column per series, shaped
-    like ``x.rolling(window).corr(y)``. Values lie in [-1, 1]; NaN before the window fills,
+    Pass returns, not price levels. Two Series give a Series (aligned on their index), two
+    1-D arrays an array; a DataFrame ``x`` gives one column per series, shaped like
+    ``x.rolling(window).corr(y)``. Values lie in [-1, 1]; NaN before the window fills,
     where fewer than ``min_periods`` (default: ``window``) pairs are valid, and where either
     input is constant.
     """
+    # accepts_arrays has made any array a Series by now.
+    bench = cast(pd.Series, y)
     if isinstance(x, pd.DataFrame):
         check_window(window, min_periods)
-        if not x.index.equals(y.index):
-            x, y = x.align(y, join="outer", axis=0)
+        if not x.index.equals(bench.index):
+            x, bench = x.align(bench, join="outer", axis=0)
         corr, _ = panel_corr_beta(
-            x.to_numpy(dtype="float64"), y.to_numpy(dtype="float64"), window, min_periods
+            x.to_numpy(dtype="float64"), bench.to_numpy(dtype="float64"), window, min_periods
         )
         return pd.DataFrame(corr, index=x.index, columns=x.columns)
-    return _rolling(x, y, window, min_periods, "corr")[0]
+    return _rolling(cast(pd.Series, x), bench, window, min_periods, "corr")[0]
 
 
+@accepts_arrays("y", "x")
 def rolling_beta(
     y: pd.Series, x: pd.Series, window: int, min_periods: int | None = None
 ) -> pd.Series:
@@ -96,6 +109,7 @@ def rolling_beta(
     return _rolling(y, x, window, min_periods, "beta")[0]
 
 
+@accepts_arrays("x", "y")
 def rolling_cov(
     x: pd.Series, y: pd.Series, window: int, min_periods: int | None = None
 ) -> pd.Series:
@@ -122,6 +136,7 @@ def average_ranks(rows: FloatArray) -> FloatArray:
     return ranks
 
 
+@accepts_arrays("x", "y")
 def rolling_spearman(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
     """Rolling Spearman rank correlation: Pearson on the ranks within each window.
 
@@ -147,6 +162,7 @@ def rolling_spearman(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
     return pd.Series(_pad(values, n), index=index, name=x.name)
 
 
+@accepts_arrays("x", "y")
 def ewma_corr(x: pd.Series, y: pd.Series, lam: float = 0.94, min_periods: int = 30) -> pd.Series:
     """RiskMetrics EWMA correlation with decay ``lam`` (zero-mean returns).
 
@@ -217,6 +233,7 @@ def _pair_corr(a: FloatArray, b: FloatArray) -> tuple[float, int]:
     return (float(np.clip((da * db).sum() / denom, -1, 1)) if denom > 0 else float("nan")), n
 
 
+@accepts_arrays("x", "y")
 def lead_lag(x: pd.Series, y: pd.Series, max_lag: int = 10) -> pd.Series:
     """Cross-correlation ``corr(x_t, y_{t+lag})`` for lags ``-max_lag .. max_lag``.
 
@@ -268,6 +285,7 @@ class LeadLagSummary:
         }
 
 
+@accepts_arrays("x", "y")
 def lead_lag_summary(x: pd.Series, y: pd.Series, max_lag: int = 10) -> LeadLagSummary:
     """Pick the lag with the largest absolute cross-correlation and test it."""
     ccf = lead_lag(x, y, max_lag)
@@ -292,6 +310,7 @@ def lead_lag_summary(x: pd.Series, y: pd.Series, max_lag: int = 10) -> LeadLagSu
     )
 
 
+@accepts_arrays("x", "y")
 def lag_adjusted_corr(x: pd.Series, y: pd.Series, window: int) -> pd.Series:
     """Rolling correlation that also counts one-session leads and lags.
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from comove.analytics._inputs import accepts_arrays
 from comove.analytics.rolling import MOMENTUM_MIN_SIZE, use_compiled
 from comove.errors import DataError
 
@@ -137,6 +138,7 @@ def _check_period(name: str, period: int) -> None:
         raise DataError(f"{name} period must be a positive integer, got {period}")
 
 
+@accepts_arrays("close")
 def sma(close: pd.Series, period: int) -> pd.Series:
     """Simple moving average over ``period`` bars; NaN until the window fills."""
     _check_period("SMA", period)
@@ -170,6 +172,7 @@ def _ema_values(values: np.ndarray, period: int) -> np.ndarray:
     return _smooth_values(values, period, 1.0 - 2.0 / (period + 1.0))
 
 
+@accepts_arrays("close")
 def ema(close: pd.Series, period: int) -> pd.Series:
     """Exponential moving average, ``k = 2 / (period + 1)``, seeded with the first SMA.
 
@@ -180,6 +183,7 @@ def ema(close: pd.Series, period: int) -> pd.Series:
     return pd.Series(values, index=close.index, name=close.name)
 
 
+@accepts_arrays("close")
 def rsi(close: pd.Series, period: int = 14) -> pd.Series:
     """Relative Strength Index with Wilder smoothing.
 
@@ -195,6 +199,7 @@ def rsi(close: pd.Series, period: int = 14) -> pd.Series:
     return pd.Series(_run_rsi(values, period), index=close.index, name=close.name)
 
 
+@accepts_arrays("close")
 def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> pd.DataFrame:
     """MACD line (EMA fast − EMA slow), its signal line (EMA of the line) and histogram.
 
@@ -218,6 +223,7 @@ def macd(close: pd.Series, fast: int = 12, slow: int = 26, signal: int = 9) -> p
     return pd.DataFrame(lines.T, index=close.index, columns=["macd", "signal", "hist"], copy=False)
 
 
+@accepts_arrays("volume")
 def relative_volume(volume: pd.Series, window: int = 20) -> pd.Series:
     """Volume divided by the mean volume of the ``window`` bars before it.
 

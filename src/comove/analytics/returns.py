@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from comove.analytics._inputs import accepts_arrays
 
+
+@accepts_arrays("close")
 def log_returns(close: pd.Series) -> pd.Series:
     """Natural-log return from each row to the next; the first row is NaN.
 
@@ -19,6 +22,7 @@ def log_returns(close: pd.Series) -> pd.Series:
     return pd.Series(out, index=close.index, name=close.name)
 
 
+@accepts_arrays("close")
 def rebase(close: pd.Series, base: float = 100.0) -> pd.Series:
     """Scale a price series so its first valid value equals ``base``."""
     valid = close.dropna()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,7 +15,7 @@ from comove.cli.common import (
     run_command,
     stderr_console,
 )
-from comove.cli.options import PairOptions, pair_command
+from comove.cli.options import OutOpt, PairOptions, pair_command
 
 app = typer.Typer()
 
@@ -33,12 +32,7 @@ def analyze(
             help="table: latest rows and a summary; csv/json: the whole analysis table.",
         ),
     ] = OutputFormat.table,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", "-o", help="Write to this file instead of standard output.", show_default=False
-        ),
-    ] = None,
+    out: OutOpt = None,
     rows: Annotated[int, typer.Option("--rows", help="Rows shown by --format table.", min=1)] = 10,
 ) -> None:
     """Print or write the analysis table (one row per aligned session) and the latest reading."""

@@ -169,6 +169,12 @@ LambdaOpt = Annotated[
         max=0.999,
     ),
 ]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Write to this file instead of standard output.", show_default=False
+    ),
+]
 OfflineOpt = Annotated[
     bool,
     typer.Option("--offline", help="Do not refresh live sources; use what the store holds."),

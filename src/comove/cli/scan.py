@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from comove.cli.common import OutputFormat, check_output_path, run_command, stderr_console, step
-from comove.cli.options import ConfigOpt, Price, PriceOpt, StoreOpt
+from comove.cli.options import ConfigOpt, OutOpt, Price, PriceOpt, StoreOpt
 from comove.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -138,15 +138,7 @@ def scan(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="table, csv or json.")
     ] = OutputFormat.table,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Write to this file instead of standard output.",
-            show_default=False,
-        ),
-    ] = None,
+    out: OutOpt = None,
     report: Annotated[
         Path | None,
         typer.Option(

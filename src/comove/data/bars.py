@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from comove._time import interval_step, now_utc, utc_naive
+from comove._time import interval_step, now_utc, utc_naive, utc_naive_index
 from comove.errors import DataError, DataWarning
 
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
@@ -121,7 +121,7 @@ def _parse_timestamps(
             # ISO dates (the usual file) parse in C; anything else takes the general path.
             iso = pd.to_datetime(as_text, utc=True, errors="coerce", format="ISO8601")
             if not bool(iso.isna().any()):
-                return pd.DatetimeIndex(iso).tz_convert("UTC").tz_localize(None)
+                return utc_naive_index(pd.DatetimeIndex(iso))
         numeric = pd.to_numeric(as_text, errors="coerce")
         all_numeric = len(numeric) > 0 and bool(numeric.notna().all())
         compact = all_numeric and bool(
@@ -152,7 +152,7 @@ def _parse_timestamps(
                     f"{_where(source, pos, first_line)}: column '{column}' has a date that cannot be "
                     f"parsed: {raw.iloc[pos]!r}"
                 )
-    return pd.DatetimeIndex(stamps).tz_convert("UTC").tz_localize(None)
+    return utc_naive_index(pd.DatetimeIndex(stamps))
 
 
 def _interval(index: pd.DatetimeIndex) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
+from comove._time import utc_naive_index
 from comove.errors import ConfigError, DataError, DataWarning
 
 if TYPE_CHECKING:
@@ -78,9 +79,7 @@ def session_closes(sessions_index: pd.DatetimeIndex, calendar: str = "XNYS") -> 
     """The UTC close time (tz-naive) of each session, including early closes."""
     cal = _bounded_calendar(calendar, sessions_index[0], sessions_index[-1])
     closes = pd.DatetimeIndex(cal.closes.reindex(sessions_index))
-    return pd.Series(
-        closes.tz_convert("UTC").tz_localize(None), index=sessions_index, name="close_utc"
-    )
+    return pd.Series(utc_naive_index(closes), index=sessions_index, name="close_utc")
 
 
 def _price_at(hourly: pd.DataFrame, moments: pd.Series) -> pd.Series:

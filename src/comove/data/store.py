@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from comove._time import interval_step, now_utc, utc_naive
+from comove._time import interval_step, now_utc, utc_naive, utc_naive_index
 from comove.data.bars import trades_24_7
 from comove.errors import ComoveError, DataError, StoreError
 
@@ -381,9 +381,7 @@ class Store:
         if "close" not in bars.columns:
             raise DataError(f"{where}: bars have no 'close' column")
         index = bars.index
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        index = pd.DatetimeIndex(index, name="date").as_unit("ns")
+        index = pd.DatetimeIndex(utc_naive_index(index), name="date").as_unit("ns")
         if index.hasnans:
             raise DataError(f"{where}: a bar has no timestamp (column 'date')")
         clean = pd.DataFrame(
@@ -769,8 +767,7 @@ class Store:
             index = pd.DatetimeIndex(values.index)
         except (TypeError, ValueError):
             raise DataError(f"{where}: series needs dates as its index") from None
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
+        index = utc_naive_index(index)
         numbers = pd.to_numeric(pd.Series(values.to_numpy(), index=index), errors="coerce")
         keep = numbers.notna().to_numpy() & ~np.asarray(index.isna(), dtype=bool)
         numbers = numbers[keep].astype("float64")

@@ -19,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 import plotly.io as pio
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
@@ -27,6 +26,7 @@ from comove.errors import ConfigError
 from comove.files import write_text_atomic
 from comove.pipeline import Analysis
 from comove.report.charts import build_figures, build_signal_figures, displayed
+from comove.report.templates import environment
 
 TEMPLATE = "report.html"
 SHIFT_ROWS = 15
@@ -57,15 +57,6 @@ class Chart:
     title: str
     caption: str
     html: Markup
-
-
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("comove", "report/templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _fmt(value: float, spec: str = "+.2f") -> str:
@@ -450,7 +441,7 @@ def render_report(
 ) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     when = generated_at if generated_at is not None else datetime.now(UTC)
-    template = _environment().get_template(TEMPLATE)
+    template = environment().get_template(TEMPLATE)
     return template.render(**_context(analysis, data_warnings, when))
 
 

@@ -21,9 +21,11 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 import comove
+from comove._json import finite
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
-from comove.report.html import _chart, _environment
+from comove.report.html import _chart
+from comove.report.templates import environment
 from comove.scan.engine import ScanResult
 
 TEMPLATE = "scan.html"
@@ -54,7 +56,7 @@ def heatmap_figure(
     text = [[_fmt(v) for v in row] for row in z]
     figure = go.Figure(
         go.Heatmap(
-            z=[[v if math.isfinite(v) else None for v in row] for row in z.tolist()],
+            z=[[finite(v) for v in row] for row in z.tolist()],
             x=labels,
             y=assets,
             text=text,
@@ -148,7 +150,7 @@ def render_scan_report(
         "generated_at": when.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         "version": comove.__version__,
     }
-    return _environment().get_template(TEMPLATE).render(**context)
+    return environment().get_template(TEMPLATE).render(**context)
 
 
 def write_scan_report(result: ScanResult, path: str | Path, **options: Any) -> Path:

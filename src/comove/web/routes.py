@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from comove._json import dumps
 from comove.errors import ComoveError
+from comove.report.templates import environment
 from comove.web.service import (
     Computed,
     Dashboard,
@@ -273,30 +274,14 @@ def static(name: str) -> Response:
     return Response(body, media_type=entry[1], headers={"Cache-Control": "public, max-age=3600"})
 
 
-def _templates() -> Any:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("comove", "web/templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-_ENV: list[Any] = []
-
-
 @page_router.get("/", response_class=HTMLResponse)
 def page(request: Request, board: Board) -> HTMLResponse:
     from importlib.metadata import version
 
-    if not _ENV:
-        _ENV.append(_templates())
     stored = _call(board, board.pairs)
     health_now = _call(board, board.health)
     html = (
-        _ENV[0]
+        environment("web/templates")
         .get_template("index.html")
         .render(
             pairs=stored,

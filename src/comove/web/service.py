@@ -25,6 +25,7 @@ import pandas as pd
 
 from comove._json import day, dumps, stamp
 from comove._secrets import redact
+from comove._time import now_utc
 from comove.config import Settings, parse_windows
 from comove.data.store import Store
 from comove.errors import ComoveError, ConfigError, StoreError
@@ -341,7 +342,7 @@ class Dashboard:
             "ok": exists and any(f["kind"] == "bars" for f in freshness),
             "store": self.store_path.name,
             "store_exists": exists,
-            "now": stamp(pd.Timestamp.now(tz="UTC").tz_localize(None)),
+            "now": stamp(now_utc()),
             "freshness": freshness,
             "last_watch_run": last_run,
         }
