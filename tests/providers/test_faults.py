@@ -282,6 +282,26 @@ def test_unresolvable_host_gives_up_quickly(made: list[Any]) -> None:
     assert time.monotonic() - started < 60
 
 
+def test_a_run_gives_up_on_other_hosts_once_one_is_unreachable(made: list[Any]) -> None:
+    """One run shares a NetworkState through its factory; a new run starts afresh."""
+    from comove.data.refresh import default_factory
+    from comove.data.sources import parse_source
+
+    for run in range(2):
+        build = default_factory(policy=RetryPolicy.fast(), min_interval=0)
+        waits = []
+        for symbol in ("^RUT", "IWM"):
+            provider = build(parse_source(f"yahoo:{symbol}"))
+            provider.base_url = "http://nonexistent.invalid"
+            made.append(provider)
+            before = len(provider.http.policy.waits)  # the run's providers share the list
+            with pytest.raises(ProviderError, match="cannot reach"):
+                provider.fetch_bars(symbol, start=START, end=END)
+            waits.append(len(provider.http.policy.waits) - before)
+        # First host: its quick retries; the second in the same run: no retry at all.
+        assert waits == [RetryPolicy().unreachable_attempts - 1, 0], run
+
+
 @pytest.mark.parametrize("venue", ["binance", "kraken", "coinbase"])
 def test_exchange_unreachable(venue: str, closed_port: int, made: list[Any]) -> None:
     policy = RetryPolicy.fast()
