@@ -42,7 +42,7 @@ def bench_one(k: int, n: int, root: Path) -> None:
         lambda: generate_universe(k, n, seed=3, folder=folder, file_format="csv")
     )
     bench = prepare_benchmark(read_bars(root / f"universe-{k}-BENCH.csv"), name="BENCH")
-    sources = expand_sources([str(folder)])
+    sources = expand_sources([str(folder)]).sources
     config = ScanConfig()
     blocks = -(-k // config.blocks_of(k))
     print(

@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from comove._secrets import protect
+from comove._text import quoted
 from comove.errors import ConfigError
 
 APP_NAME = "comove"
@@ -141,7 +142,7 @@ def split_windows(text: str) -> list[int]:
     for part in parts:
         if not (part.isascii() and part.isdigit()) or len(part) > 6:
             raise ConfigError(
-                f"windows: expected whole numbers separated by commas, got {text[:60]!r}"
+                f"windows: expected whole numbers separated by commas, got {quoted(text, 60)}"
             )
         windows.append(int(part))
     return windows

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import pandas as pd
 
 from comove._secrets import redact
+from comove._text import clip
 from comove._time import now_utc, utc_aware
 from comove.alerts import (
     Alert,
@@ -285,7 +286,7 @@ def run_cycle(
     )
     with Store(settings.store_path) as store:
         store.record_run(
-            started, finished, data_as_of=as_of, outcome=outcome, message=message[:2000],
+            started, finished, data_as_of=as_of, outcome=outcome, message=clip(message, 2000),
             state=state_text,
         )  # fmt: skip
     return CycleResult(started, finished, outcome, message, as_of, alerts, deliveries, analysis)
@@ -295,7 +296,7 @@ def _failure_summary(failures: Sequence[tuple[str, str]]) -> list[str]:
     if not failures:
         return []
     names = ", ".join(name for name, _ in failures)
-    return [f"refresh failed for {names} ({failures[0][1][:300]})"]
+    return [f"refresh failed for {names} ({clip(failures[0][1], 300)})"]
 
 
 def next_wait(settings: Settings, result: CycleResult, now: pd.Timestamp) -> float:

@@ -64,10 +64,26 @@ def test_import_reports_revisions(files: tuple[Path, Path], tmp_path: Path) -> N
     day = str(frame["Date"].iloc[5])
     changed = tmp_path / "changed.csv"
     frame.to_csv(changed, index=False)
+    stored_close = float(pd.read_csv(crypto)["Close"].iloc[5])
+    # By default a file that disagrees with finished stored bars leaves them as stored.
     result = runner.invoke(app, ["import", f"csv:{changed}", "--as", "ETH", "--store", str(store)])
     assert result.exit_code == 0
+    assert "0 updated" in result.stderr
+    assert "1 stored bars differ from the file and were kept" in result.stderr
+    assert "largest 1.00%" in result.stderr
+    assert f"{day}: stored" in result.stderr
+    with Store(store, read_only=True) as db:
+        assert db.read_bars("ETH").loc[day, "close"] == pytest.approx(stored_close)
+    # --revisions take replaces them, and says so.
+    result = runner.invoke(
+        app,
+        ["import", f"csv:{changed}", "--as", "ETH", "--store", str(store), "--revisions", "take"],
+    )
+    assert result.exit_code == 0
     assert "1 updated" in result.stderr
-    assert f"revised {day}" in result.stderr
+    assert "were replaced" in result.stderr
+    with Store(store, read_only=True) as db:
+        assert db.read_bars("ETH").loc[day, "close"] == pytest.approx(close[5])
 
 
 def test_bad_file_exits_1_with_one_line_and_store_unchanged(

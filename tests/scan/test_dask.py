@@ -16,7 +16,7 @@ def test_dask_engine_equals_local_engine(universe_folder) -> None:
     from comove.data.bars import read_bars
 
     bench = prepare_benchmark(read_bars(bench_path), name="BENCH")
-    sources = expand_sources([str(folder)])
+    sources = expand_sources([str(folder)]).sources
     config = ScanConfig(block_size=9)
     local = run_scan(sources, [bench], config)
     events: list[tuple[str, int]] = []

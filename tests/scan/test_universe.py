@@ -68,8 +68,15 @@ def test_benchmark_off_calendar_rows_are_dropped_with_a_warning(universe) -> Non
 
 def test_sources_expand_folders_and_name_assets(tmp_path, universe_folder) -> None:
     folder, _ = universe_folder
-    sources = expand_sources([str(folder), "store:ETH-USD"])
+    (folder / "nested").mkdir()
+    (folder / "notes.txt").write_text("not data")
+    universe = expand_sources([str(folder), "store:ETH-USD"])
+    sources = universe.sources
     assert len(sources) == 27
+    assert universe.skipped == [
+        ("nested/", "a subfolder: the scan reads one level"),
+        ("notes.txt", "not a .csv or .parquet file"),
+    ]
     assert all(s.endswith((".csv", ".parquet")) for s in sources[:-1])
     assert asset_name("csv:data/SOL-USD.csv") == "SOL-USD"
     assert asset_name("store:^RUT") == "^RUT"

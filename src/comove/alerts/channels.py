@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol, TextIO
 
 from comove._secrets import protect, redact
+from comove._text import clip
 from comove.alerts.detect import Alert
 from comove.config import ChannelConfig, Settings
 
@@ -102,7 +103,7 @@ class WebhookNotifier:
             raise ChannelError(redact(f"webhook: {type(exc).__name__}: {exc}", [url])) from None
         if reply.status_code >= 300:
             # The receiver may echo the URL (whose path is the secret) in its reply.
-            body = redact(reply.text[:200], [url])
+            body = redact(clip(reply.text, 200), [url])
             raise ChannelError(f"webhook: HTTP {reply.status_code}: {body}")
 
 
@@ -186,7 +187,9 @@ class CommandNotifier:
             raise ChannelError(f"command {run[0]} cannot run: {exc.strerror or exc}") from None
         if done.returncode != 0:
             tail = (done.stderr or "").strip().splitlines()[-1:] or [""]
-            raise ChannelError(f"command {run[0]} exited with {done.returncode}: {tail[0][:200]}")
+            raise ChannelError(
+                f"command {run[0]} exited with {done.returncode}: {clip(tail[0], 200)}"
+            )
 
 
 def build_notifier(channel: ChannelConfig, *, stream: TextIO | None = None) -> Notifier:

@@ -464,7 +464,9 @@ def macro_frame(
         ``BAMLH0A0HYM2``, ``DTWEXBGS``), each indexed by observation date; the three money
         series carry ``attrs["units"]``. Any may be absent; other keys are ignored.
     sessions
-        The equity sessions of the analysis (standardisation history starts at the first).
+        The equity sessions of the analysis. Each input is standardised over every stored
+        observation before them too (past-only at every session), so the score needs no
+        warm-up inside the analysis when the series reach back further than the pair.
     zscore_window
         Rolling standardisation window in sessions; ``None`` (default) for expanding.
     min_history
@@ -497,7 +499,8 @@ def macro_frame(
             f"zscore_window ({zscore_window}) must be an integer of at least "
             f"min_history ({min_history})"
         )
-    index = _session_index(sessions)
+    shown = _session_index(sessions)
+    index = _with_history(series, shown)
     notes: list[str] = []
     nan = pd.Series(np.nan, index=index, dtype="float64")
 
@@ -542,9 +545,24 @@ def macro_frame(
         frame[f"contrib_{name}"] = (sign * z).clip(-Z_CLIP, Z_CLIP)
     contribs = frame[[f"contrib_{name}" for name in SCORE_INPUTS]]
     frame["liquidity_score"] = contribs.mean(axis=1, skipna=True)
-    frame = frame[list(MACRO_COLUMNS)].astype("float64")
+    frame = frame.loc[shown, list(MACRO_COLUMNS)].astype("float64")
+    frame.index.name = "date"
     frame.attrs = {"notes": notes}
     return frame
+
+
+def _with_history(series: Mapping[str, pd.Series], shown: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``shown`` preceded by the XNYS sessions back to the earliest observation given, so
+    each input is standardised over its whole history (still past-only at every session)."""
+    firsts = [
+        _dates(values.dropna().index, str(sid)).min()
+        for sid, values in series.items()
+        if sid in RELEASE_LAGS and len(values.dropna())
+    ]
+    if not firsts or len(shown) == 0 or min(firsts) >= shown[0]:
+        return shown
+    before = exchange_sessions(min(firsts), shown[0] - pd.Timedelta(days=1), CALENDAR)
+    return pd.DatetimeIndex(before.as_unit("ns").append(shown), name="date")
 
 
 def _closes_on(close: pd.Series, index: pd.DatetimeIndex, what: str) -> pd.Series:

@@ -197,7 +197,7 @@ def scan(
         from comove.errors import DataWarning
         from comove.files import write_text_atomic
         from comove.scan.engine import ScanConfig, run_scan
-        from comove.scan.universe import expand_sources, load_benchmarks
+        from comove.scan.universe import expand_sources, load_benchmarks, without_benchmarks
 
         out_path = check_output_path(out) if out is not None else None
         report_path = check_output_path(report) if report is not None else None
@@ -209,9 +209,13 @@ def scan(
             skip_bad=skip_bad,
             block_size=block_size,
         )
-        sources = expand_sources(inputs or [])
+        universe = expand_sources(inputs or [])
         with step(console, "Reading the benchmarks"):
             benchmarks = load_benchmarks(benchmark, settings, calendar, price.value)
+        universe = without_benchmarks(universe, benchmarks)
+        sources = universe.sources
+        if not sources:
+            raise ConfigError("nothing to scan but the benchmarks themselves")
         blocks = -(-len(sources) // scan_config.blocks_of(len(sources)))
         with _progress(console, len(sources), blocks) as progress:
             result = run_scan(
@@ -220,6 +224,7 @@ def scan(
                 scan_config,
                 settings=settings,
                 engine=engine.value,
+                left_out=universe.skipped,
                 scheduler=scheduler,
                 workers=workers,
                 progress=progress,

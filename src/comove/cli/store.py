@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from comove.cli.common import OutputFormat, check_output_path, run_command, stderr_console
-from comove.cli.options import StoreOpt
+from comove.cli.options import ConfigOpt, StoreOpt
 from comove.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def export(
         import pandas as pd
 
         from comove.data.store import Store
-        from comove.files import write_text_atomic
+        from comove.files import replace_atomically, write_text_atomic
 
         target = check_output_path(out) if out is not None else None
         if export_format is ExportFormat.parquet and target is None:
@@ -213,36 +213,48 @@ def export(
         fmt = "%Y-%m-%d" if interval == "1d" else "%Y-%m-%d %H:%M:%S"
         if export_format is ExportFormat.csv:
             frame.index = pd.DatetimeIndex(frame.index).strftime(fmt)
-            text = frame.to_csv(index_label="date", float_format="%.17g", lineterminator="\n")
+            # pandas writes each float's shortest repr: it reads back to the same number.
+            text = frame.to_csv(index_label="date", lineterminator="\n")
             if target is None:
                 sys.stdout.write(text)
                 return
             write_text_atomic(target, text)
         else:
             assert target is not None
-            _write_parquet(frame, target)
+            replace_atomically(
+                target, lambda path: frame.reset_index().to_parquet(path, index=False)
+            )
         console.print(
-            f"Wrote {len(frame)} {interval} bars of {symbol} ({bars.attrs['origin']}) to {target}",
-            markup=False,
+            f"Wrote {len(frame)} {interval} bars of {symbol} ({bars.attrs['origin']}) to {target}"
         )
 
     run_command(body)
 
 
-def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
-    import os
-    import tempfile
+@store_app.command("aliases")
+def aliases(store: StoreOpt = None, config: ConfigOpt = None) -> None:
+    """The names each instrument goes by ([aliases]), and which of them the store holds."""
+    console = stderr_console()
 
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    os.close(handle)
-    try:
-        frame.reset_index().to_parquet(temporary, index=False)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    def body(caught: list[warnings.WarningMessage]) -> None:
+        from comove.config import load_settings
+        from comove.data.store import Store
+
+        settings = load_settings(config).with_store(store)
+        with Store(settings.store_path, read_only=True) as db:
+            held = set(db.bar_summary(None)["symbol"].astype(str)) | set(db.series_ids())
+        lines = []
+        for group in settings.aliases:
+            names = [f"{name} (stored)" if name in held else name for name in group]
+            lines.append("  " + " = ".join(names))
+        sys.stdout.write(
+            "Names of one instrument (set more with [aliases] in comove.toml):\n"
+            + "\n".join(lines)
+            + "\n"
+        )
+        console.print(f"store: {settings.store_path}")
+
+    run_command(body)
 
 
 app.add_typer(store_app, name="store")

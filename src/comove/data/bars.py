@@ -39,7 +39,6 @@ _FIELD_ALIASES = {
 }
 _MISSING_TOKENS = ("", "null", "nan", "none", "na", "n/a", "-")
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DAY = pd.Timedelta(days=1)
 
 
 def _key(column: Hashable) -> str:
@@ -179,24 +178,79 @@ def _is_24_7(index: pd.DatetimeIndex) -> bool:
     return trades_24_7(int((index.day_of_week >= 5).sum()), len(index))
 
 
+#: Bars before the last one that must all report volume for a volume-less last bar to be
+#: taken for a partial one (an index feed that never reports volume is left alone).
+PARTIAL_VOLUME_LOOKBACK = 20
+
+
+def unfinished_reason(
+    bars: pd.DataFrame,
+    interval: str,
+    now: pd.Timestamp | None = None,
+    times: np.ndarray | None = None,
+) -> str | None:
+    """Why the last bar looks unfinished, or ``None`` when it looks complete.
+
+    A bar is unfinished while its period has not ended by ``now`` (today's UTC day for
+    crypto); a daily bar is also taken for a partial one when it has no volume although
+    the :data:`PARTIAL_VOLUME_LOOKBACK` bars before it all have some, or when ``times``
+    (each raw stamp's time of day) shows it was stamped at another time of day than every
+    bar before it (a snapshot taken during the session).
+    """
+    last = bars.index[-1]
+    clock = now_utc() if now is None else utc_naive(now)
+    if last + interval_step(interval) > clock:
+        return "its period has not ended yet (still trading)"
+    if interval != "1d":
+        return None
+    volume = bars["volume"].to_numpy(dtype="float64")
+    before = volume[-PARTIAL_VOLUME_LOOKBACK - 1 : -1]
+    if len(before) == PARTIAL_VOLUME_LOOKBACK and not volume[-1] > 0 and bool((before > 0).all()):
+        return "it has no volume while the bars before it do (a partial bar)"
+    if times is not None and len(times) > 2:
+        earlier = times[:-1]
+        if bool((earlier == earlier[0]).all()) and times[-1] != earlier[0]:
+            shown = pd.Timestamp(0) + pd.Timedelta(int(times[-1]), unit="ns")
+            usual = pd.Timestamp(0) + pd.Timedelta(int(earlier[0]), unit="ns")
+            return (
+                f"it is stamped {shown:%H:%M} UTC while the bars before it are stamped "
+                f"{usual:%H:%M} (taken during its session)"
+            )
+    return None
+
+
 def drop_unfinished_bar(
     bars: pd.DataFrame,
     interval: str,
     drop_incomplete: bool | None = None,
     now: pd.Timestamp | None = None,
+    *,
+    times: np.ndarray | None = None,
+    source: str = "",
 ) -> tuple[pd.DataFrame, str | None]:
-    """Drop the last bar when it is still trading (``None``), always (``True``) or never.
+    """Drop the last bar when it looks unfinished (``None``), always (``True``) or never.
 
-    Returns the bars and the dropped bar's date (or time), or ``None`` when none was dropped.
+    See :func:`unfinished_reason`. A bar dropped because it looks unfinished is named in a
+    :class:`~comove.errors.DataWarning` with ``source``, its date and the reason. Returns
+    the bars and the dropped bar's date (or time), or ``None`` when none was dropped.
     """
     if bars.empty or drop_incomplete is False:
         return bars, None
-    step = interval_step(interval)
-    clock = now_utc() if now is None else utc_naive(now)
     last = bars.index[-1]
-    if drop_incomplete or last + step > clock:
-        return bars.iloc[:-1], str(last.date() if interval == "1d" else last)
-    return bars, None
+    label = str(last.date() if interval == "1d" else last)
+    if drop_incomplete:
+        return bars.iloc[:-1], label
+    reason = unfinished_reason(bars, interval, now, times)
+    if reason is None:
+        return bars, None
+    if not reason.startswith("its period"):
+        # Today's live bar is routine; a partial bar in a finished day deserves a word.
+        warnings.warn(
+            f"{source or 'series'}: last bar {label} dropped: {reason}; --keep-last keeps it",
+            DataWarning,
+            stacklevel=3,
+        )
+    return bars.iloc[:-1], label
 
 
 def normalise_bars(
@@ -321,8 +375,11 @@ def normalise_bars(
 
     bars = bars.sort_index(kind="stable")
     interval = _interval(pd.DatetimeIndex(bars.index))
+    times = None
     if interval == "1d":
-        bars.index = pd.DatetimeIndex(bars.index).normalize()
+        stamped = pd.DatetimeIndex(bars.index)
+        times = (stamped - stamped.normalize()).asi8
+        bars.index = stamped.normalize()
     duplicated = bars.index.duplicated(keep=False)
     if bool(duplicated.any()):
         dupes = bars[duplicated]
@@ -334,7 +391,9 @@ def normalise_bars(
     bars = bars.drop(columns="_position")
     bars.index = pd.DatetimeIndex(bars.index, name="date").as_unit("ns")
 
-    bars, dropped = drop_unfinished_bar(bars, interval, drop_incomplete, now)
+    bars, dropped = drop_unfinished_bar(
+        bars, interval, drop_incomplete, now, times=times, source=source
+    )
     if bars.empty:
         raise DataError(f"{source}: the file has no complete bars")
 

@@ -18,7 +18,7 @@ PROVIDERS = ("yahoo", "exchange", "fred", "csv", "store")
 #: Providers fetched over the network into the store (``fred`` gives macro series).
 LIVE_PROVIDERS = ("yahoo", "exchange", "fred")
 KNOWN_EXCHANGES = ("coinbase", "kraken", "binance")
-FILE_SUFFIXES = (".csv", ".parquet", ".pq", ".txt")
+PATH_SUFFIXES = (".csv", ".parquet", ".pq", ".txt")
 EXAMPLES = "yahoo:^RUT, exchange:coinbase:ETH/USD, fred:WALCL, csv:FILE, store:ETH-USD"
 
 
@@ -66,7 +66,7 @@ class SourceSpec:
 
 def _is_path(text: str) -> bool:
     path = Path(text).expanduser()
-    return path.suffix.lower() in FILE_SUFFIXES or path.exists()
+    return path.suffix.lower() in PATH_SUFFIXES or path.exists()
 
 
 def parse_source(text: str) -> SourceSpec:

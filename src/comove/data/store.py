@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ log = logging.getLogger("comove.store")
 
 SCHEMA_VERSION = 3
 _REL_TOL = 1e-9
+_PRECISION_TOL = 1e-6
 _PRICES = ("open", "high", "low", "close")
 _BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 _MAX_GAPS = 20
@@ -142,8 +143,10 @@ class WriteReport:
     """What one write did.
 
     ``revisions`` lists ``(bar time, old close, new close)`` for bars that were already
-    finished when stored and whose close changed; ``gaps`` the first missing daily bars of a
-    24/7 series inside its stored span after the write (at most 20).
+    finished when stored and whose close changed (the new value was taken); ``kept`` the
+    same for bars whose stored values were kept (``revisions="keep"``); ``gaps`` the first
+    missing daily bars of a 24/7 series inside its stored span after the write (at most
+    20).
     """
 
     inserted: int
@@ -151,18 +154,39 @@ class WriteReport:
     unchanged: int
     revisions: list[tuple[pd.Timestamp, float, float]] = field(default_factory=list)
     gaps: list[pd.Timestamp] = field(default_factory=list)
+    kept: list[tuple[pd.Timestamp, float, float]] = field(default_factory=list)
 
 
 def _py(ts: pd.Timestamp) -> Any:
     return ts.to_pydatetime()
 
 
+def _decimals(value: float) -> int | None:
+    """Decimal places of a value's shortest repr (``307.90799`` -> 5; ``None`` for 1e-05)."""
+    text = repr(float(value))
+    if "e" in text or "n" in text:
+        return None
+    return len(text.partition(".")[2])
+
+
 def _differs(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Element-wise: values differ beyond a relative 1e-9, or one is missing and the other not."""
+    """Element-wise: values that really differ, or one is missing and the other not.
+
+    Not a difference: within a relative 1e-9 (floating-point noise), nor a value within
+    half a unit of its own last decimal place of the stored one, within a relative 1e-6
+    (a file that writes 307.90799 for a stored 307.9079895 agrees at its own precision).
+    """
     both = ~np.isnan(old) & ~np.isnan(new)
-    scale = np.maximum(np.abs(old), np.abs(new))
+    scale = np.where(
+        np.maximum(np.abs(old), np.abs(new)) > 0, np.maximum(np.abs(old), np.abs(new)), 1.0
+    )
     with np.errstate(invalid="ignore"):
-        far = np.abs(old - new) > _REL_TOL * np.where(scale > 0, scale, 1.0)
+        gap = np.abs(old - new)
+        far = gap > _REL_TOL * scale
+        for i in np.flatnonzero(far & both & (gap <= _PRECISION_TOL * scale)):
+            places = _decimals(new[i])
+            if places is not None and gap[i] <= 0.5 * 10.0**-places + _REL_TOL * scale[i]:
+                far[i] = False
     return np.where(both, far, np.isnan(old) != np.isnan(new))
 
 
@@ -443,12 +467,17 @@ class Store:
         bars: pd.DataFrame,
         *,
         fetched_at: pd.Timestamp | None = None,
+        revisions: Literal["take", "keep"] = "take",
     ) -> WriteReport:
         """Validate and upsert bars in one transaction; report what changed.
 
-        Rows equal to the stored ones (relative 1e-9, NaN equal to NaN) are left untouched.
-        A changed close on a bar that was already finished when stored is a *revision*:
-        the new value is kept, logged (``comove.store`` warning) and reported.
+        Rows equal to the stored ones (see :func:`_differs`: noise and a file's own
+        precision are not differences) are left untouched. A bar that was already finished
+        when stored and now differs is a *revision*: with ``revisions="take"`` (providers:
+        they revise) the new values replace the stored ones and the changed closes are
+        logged and reported; with ``"keep"`` (imports: an older file must not overwrite
+        newer data silently) the stored bar stays and the disagreement is reported in
+        ``kept``.
 
         Raises
         ------
@@ -479,7 +508,8 @@ class Store:
             old_ts = pd.DatetimeIndex(old["ts"]).as_unit("ns")
             present = clean.index.isin(old_ts)
             changed = np.zeros(len(clean), dtype=bool)
-            revisions: list[tuple[pd.Timestamp, float, float]] = []
+            taken: list[tuple[pd.Timestamp, float, float]] = []
+            kept: list[tuple[pd.Timestamp, float, float]] = []
             if len(old):
                 stored = old.set_index(old_ts).reindex(clean.index[present])
                 diff = np.zeros(int(present.sum()), dtype=bool)
@@ -488,18 +518,24 @@ class Store:
                         stored[column].to_numpy(dtype="float64"),
                         clean.loc[present, column].to_numpy(),
                     )
-                changed[np.flatnonzero(present)[diff]] = True
-                close_old = stored["close"].to_numpy(dtype="float64")
-                close_new = clean.loc[present, "close"].to_numpy()
-                finished = (
+                finished = np.asarray(
                     pd.DatetimeIndex(stored["fetched_at"]).as_unit("ns")
                     >= pd.DatetimeIndex(stored.index) + step
                 )
-                revised = _differs(close_old, close_new) & np.asarray(finished)
+                conflict = diff & finished
+                if revisions == "keep":
+                    diff &= ~conflict
+                changed[np.flatnonzero(present)[diff]] = True
+                close_old = stored["close"].to_numpy(dtype="float64")
+                close_new = clean.loc[present, "close"].to_numpy()
+                # What is reported is a changed close; other columns change quietly.
+                moved = conflict & _differs(close_old, close_new)
                 for ts, a, b in zip(
-                    stored.index[revised], close_old[revised], close_new[revised], strict=True
+                    stored.index[moved], close_old[moved], close_new[moved], strict=True
                 ):
-                    revisions.append((pd.Timestamp(ts), float(a), float(b)))
+                    (kept if revisions == "keep" else taken).append(
+                        (pd.Timestamp(ts), float(a), float(b))
+                    )
             new_rows = ~present
             write = clean[new_rows | changed]
             inserted, updated = int(new_rows.sum()), int(changed.sum())
@@ -534,19 +570,20 @@ class Store:
             added = pd.DatetimeIndex(clean.index[new_rows])
             meta = self._update_meta(con, key, added, price_column, fetched)
             gaps = self._gaps(con, key, interval, meta) if meta is not None else []
-        if revisions:
-            shown = "; ".join(f"{ts}: {a:.10g} -> {b:.10g}" for ts, a, b in revisions[:5])
-            more = f" (and {len(revisions) - 5} more)" if len(revisions) > 5 else ""
+        if taken:
+            shown = "; ".join(f"{ts}: {a:.10g} -> {b:.10g}" for ts, a, b in taken[:5])
+            more = f" (and {len(taken) - 5} more)" if len(taken) > 5 else ""
             log.warning(
-                "%s %s (%s): %d finished bar(s) revised, new close kept: %s%s",
-                source, symbol, interval, len(revisions), shown, more,
+                "%s %s (%s): %d finished bar(s) revised, new values taken: %s%s",
+                source, symbol, interval, len(taken), shown, more,
             )  # fmt: skip
         return WriteReport(
             inserted=inserted,
             updated=updated,
             unchanged=len(clean) - inserted - updated,
-            revisions=revisions,
+            revisions=taken,
             gaps=gaps,
+            kept=kept,
         )
 
     def _update_meta(
@@ -753,11 +790,13 @@ class Store:
         units: str,
         source: str = "fred",
         fetched_at: pd.Timestamp | None = None,
+        revisions: Literal["take", "keep"] = "take",
     ) -> WriteReport:
         """Upsert a macro series (one value per date) with its units, in one transaction.
 
-        Missing values (FRED's ``.``) are skipped. A changed value is kept and reported as
-        a revision (macro data are revised routinely, so it is logged at INFO).
+        Missing values (FRED's ``.``) are skipped. A changed value is a revision: taken and
+        reported (macro data are revised routinely, so it is logged at INFO), or with
+        ``revisions="keep"`` left as stored and reported in ``kept``.
         """
         self._require_writable()
         now = now_utc()
@@ -797,7 +836,8 @@ class Store:
                 bool((old["units"] != units).any()) if len(old) else False
             )  # relabel all on a units change
             changed = np.zeros(len(numbers), dtype=bool)
-            changed[np.flatnonzero(present)[revised]] = True
+            if revisions == "take":
+                changed[np.flatnonzero(present)[revised]] = True
             if units_changed:
                 changed |= present
             write = numbers[~present | changed]
@@ -822,16 +862,24 @@ class Store:
                 finally:
                     con.unregister("_comove_series")
             self._after_insert()
-        revisions = [
+        differing = [
             (pd.Timestamp(t), float(a), float(b))
             for t, a, b in zip(
                 numbers.index[present][revised], prior[revised], now_vals[revised], strict=True
             )
         ]
-        if revisions:
-            log.info("%s: %d values revised", where, len(revisions))
+        taken = differing if revisions == "take" else []
+        if taken:
+            log.info("%s: %d values revised", where, len(taken))
         inserted, updated = int((~present).sum()), int(changed.sum())
-        return WriteReport(inserted, updated, len(numbers) - inserted - updated, revisions, [])
+        return WriteReport(
+            inserted,
+            updated,
+            len(numbers) - inserted - updated,
+            taken,
+            [],
+            kept=differing if revisions == "keep" else [],
+        )
 
     def read_series(self, series_id: str, *, start: Any = None, end: Any = None) -> pd.Series:
         """A stored macro series (index ``date``); ``attrs``: ``units``, ``source``, ``series_id``."""

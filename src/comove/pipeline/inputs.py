@@ -85,7 +85,7 @@ class PairInputs:
 
 
 def _finish(bars: pd.DataFrame, label: str, drop_last: bool | None) -> pd.DataFrame:
-    kept, dropped = drop_unfinished_bar(bars, str(bars.attrs["interval"]), drop_last)
+    kept, dropped = drop_unfinished_bar(bars, str(bars.attrs["interval"]), drop_last, source=label)
     if kept.empty:
         raise DataError(f"{label}: the store holds no complete bars")
     kept.attrs = {**bars.attrs, "source": label, "dropped_incomplete": dropped}

@@ -569,6 +569,17 @@ def signal_timeline_figure(signals: SignalResult) -> go.Figure:
     return _style(fig, "Signal states and stance over time", height=DOUBLE_HEIGHT)
 
 
+def log_ticks(low: float, high: float) -> list[float]:
+    """Labelled ticks for a log axis: 1-2-5 steps spanning ``low..high`` (never bare digits)."""
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 or high <= 0:
+        return []
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    steps = (1.0, 2.0, 5.0) if last - first <= 3 else (1.0,)
+    ticks = [m * 10.0**k for k in range(first, last + 1) for m in steps]
+    inside = [v for v in ticks if low / 1.5 <= v <= high * 1.5]
+    return [float(f"{v:.6g}") for v in inside]
+
+
 def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> go.Figure:
     """Growth of 1 for the stance overlay and for buy-and-hold, on a log scale."""
     fig = go.Figure()
@@ -589,7 +600,9 @@ def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> go.Figur
                 )
             )
     _hline(fig, 1.0, dash="dot")
-    fig.update_yaxes(type="log")
+    values = result.equity.to_numpy(dtype="float64")
+    ticks = log_ticks(float(np.nanmin(values)), float(np.nanmax(values)))
+    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     return _style(
         fig,
         f"Equity curve: stance overlay vs buy-and-hold {crypto} "

@@ -382,9 +382,15 @@ def _context(
     figures = build_figures(analysis)
     charts = [_chart(key, figure, captions.get(key, "")) for key, figure in figures.items()]
     notes = meta.get("notes") or []
+    verdict = analysis.verdict()
     return {
         "crypto": crypto,
         "equity": equity,
+        "verdict": verdict,
+        "verdict_classes": {
+            s["signal"]: STATE_CLASSES.get(s["state"], "no") for s in verdict["signals"]
+        },
+        "stance_class": STATE_CLASSES.get(verdict["stance"]["word"], "no"),
         "synthetic": bool(meta.get("synthetic", False)),
         "headline": reading.headline(),
         "as_of": _day(reading.date),

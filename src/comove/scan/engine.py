@@ -329,12 +329,14 @@ def _finish(
     config: ScanConfig,
     benchmarks: Sequence[Benchmark],
     engine: str,
+    left_out: Sequence[tuple[str, str]] = (),
 ) -> ScanResult:
     columns = scan_columns(config.windows)
     tables = [r.table for r in results if len(r.table)]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
     skipped = pd.DataFrame(
-        [s for r in results for s in r.skipped], columns=["asset", "benchmark", "reason"]
+        [(name, "", reason) for name, reason in left_out] + [s for r in results for s in r.skipped],
+        columns=["asset", "benchmark", "reason"],
     )
     warnings_text = [w for r in results for w in r.warnings]
     return ScanResult(table, skipped, warnings_text, config, list(benchmarks), engine)
@@ -362,6 +364,7 @@ def run_scan(
     scheduler: str | None = None,
     workers: int = 2,
     progress: Progress | None = None,
+    left_out: Sequence[tuple[str, str]] = (),
 ) -> ScanResult:
     """Scan ``sources`` (paths or ``PROVIDER:SYMBOL``) against ``benchmarks``.
 
@@ -376,6 +379,8 @@ def run_scan(
         ``LocalCluster`` of ``workers`` single-threaded worker processes started for the run.
     progress
         Called with ``("read", assets)`` and ``("block", 1)`` as blocks complete.
+    left_out
+        ``(name, reason)`` of inputs left out before the scan (listed with the skipped).
     """
     blocks = list(_blocks(list(sources), config.blocks_of(len(sources))))
     report = progress or (lambda _kind, _n: None)
@@ -392,11 +397,11 @@ def run_scan(
             )
             results.append(_scan_loaded(loaded, benchmarks, config, len(chunk)))
             report("block", 1)
-        return _finish(results, config, benchmarks, "local")
+        return _finish(results, config, benchmarks, "local", left_out)
     if engine != "dask":
         raise ConfigError(f"engine must be local or dask, got {engine!r}")
     results = _run_dask(blocks, benchmarks, config, chosen, scheduler, workers, report)
-    return _finish(results, config, benchmarks, "dask")
+    return _finish(results, config, benchmarks, "dask", left_out)
 
 
 def _run_dask(

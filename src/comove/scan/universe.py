@@ -91,9 +91,20 @@ def asset_name(source: str) -> str:
     return parse_source(source).name
 
 
-def expand_sources(inputs: Sequence[str]) -> list[str]:
+@dataclass(frozen=True)
+class Universe:
+    """The sources to scan and what was left out of the folders given, with the reason."""
+
+    sources: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def expand_sources(inputs: Sequence[str]) -> Universe:
     """Folders become their CSV/Parquet files (sorted, absolute paths, so Dask workers started
     elsewhere find them on a shared file system); anything else is a source as given.
+
+    Subfolders and files of other kinds inside a folder are left out and listed in
+    ``skipped`` with the reason (a scan reads one folder level).
 
     Raises
     ------
@@ -101,12 +112,20 @@ def expand_sources(inputs: Sequence[str]) -> list[str]:
         Nothing to scan, a folder without data files, or two assets with the same name.
     """
     found: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for item in inputs:
         path = Path(item).expanduser()
         if path.is_dir():
-            files = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES
-            )
+            files: list[Path] = []
+            for entry in sorted(path.iterdir()):
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    skipped.append((entry.name + "/", "a subfolder: the scan reads one level"))
+                elif entry.suffix.lower() in FILE_SUFFIXES:
+                    files.append(entry)
+                else:
+                    skipped.append((entry.name, "not a .csv or .parquet file"))
             if not files:
                 raise ConfigError(f"folder {item} has no .csv or .parquet files")
             found.extend(str(p.resolve()) for p in files)
@@ -120,7 +139,27 @@ def expand_sources(inputs: Sequence[str]) -> list[str]:
         if name in seen:
             raise ConfigError(f"two assets are named {name!r}: {seen[name]} and {source}")
         seen[name] = source
-    return found
+    return Universe(found, skipped)
+
+
+def without_benchmarks(universe: Universe, benchmarks: Sequence[Benchmark]) -> Universe:
+    """The universe without the benchmarks themselves (a series against itself says nothing)."""
+    names = {b.name for b in benchmarks}
+    paths = {
+        str(Path(parse_source(b.source).symbol).resolve())
+        for b in benchmarks
+        if b.source and parse_source(b.source).is_file
+    }
+    kept: list[str] = []
+    skipped = list(universe.skipped)
+    for source in universe.sources:
+        spec = parse_source(source)
+        same_file = spec.is_file and str(Path(spec.symbol).resolve()) in paths
+        if same_file or asset_name(source) in names:
+            skipped.append((asset_name(source), "it is a benchmark of this scan"))
+        else:
+            kept.append(source)
+    return Universe(kept, skipped)
 
 
 def aligned_closes(closes: Sequence[pd.Series], dates: pd.DatetimeIndex) -> np.ndarray:

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from comove._text import clip
 from comove.errors import ConfigError
 from comove.web.service import Dashboard, RequestError
 
@@ -187,7 +188,7 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
-            message = f"no such page: {request.url.path[:80]}"
+            message = f"no such page: {clip(request.url.path, 80)}"
         return error_response(exc.status_code, message, None)
 
     @app.exception_handler(Exception)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from comove._json import dumps
+from comove._text import quoted
 from comove.errors import ComoveError
 from comove.report.templates import environment
 from comove.web.service import (
@@ -267,7 +268,7 @@ _STATIC_BYTES: dict[str, bytes] = {}
 def static(name: str) -> Response:
     entry = STATIC.get(name)
     if entry is None:
-        raise RequestError(404, f"no static file {name[:60]!r}", {"files": sorted(STATIC)})
+        raise RequestError(404, f"no static file {quoted(name, 60)}", {"files": sorted(STATIC)})
     body = _STATIC_BYTES.get(name)
     if body is None:
         body = _STATIC_BYTES[name] = entry[0].read_bytes()

@@ -25,6 +25,7 @@ import pandas as pd
 
 from comove._json import day, dumps, stamp
 from comove._secrets import redact
+from comove._text import quoted
 from comove._time import now_utc
 from comove.config import Settings, parse_windows
 from comove.data.store import Store
@@ -238,7 +239,7 @@ class Dashboard:
                 shown = ", ".join(valid[:20]) or "none"
                 raise RequestError(
                     404,
-                    f"{name}: unknown symbol {given[:40]!r}; stored {name} symbols: {shown}",
+                    f"{name}: unknown symbol {quoted(given, 40)}; stored {name} symbols: {shown}",
                     {"parameter": name, "valid": list(valid)},
                 )
         return crypto, equity

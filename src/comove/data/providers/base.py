@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 from comove._secrets import redact
+from comove._text import clip
 from comove._time import interval_step, now_utc, utc_naive, utc_naive_or_none
 from comove.errors import ConfigError, ProviderError, RateLimited
 
@@ -199,7 +200,7 @@ def short_reason(exc: BaseException) -> str:
     for hint in _UNREACHABLE_HINTS:
         if hint in reason.lower():
             return hint
-    return reason[:160]
+    return clip(reason, 160)
 
 
 # --------------------------------------------------------------------------- retry policy

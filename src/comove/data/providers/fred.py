@@ -27,6 +27,7 @@ from comove.data.providers.base import (
     env_url,
     host_of,
 )
+from comove.data.series import KNOWN_UNITS
 from comove.errors import ConfigError, ProviderError, SymbolNotFound
 
 if TYPE_CHECKING:
@@ -38,18 +39,6 @@ if TYPE_CHECKING:
 GRAPH_URL = "https://fred.stlouisfed.org"
 API_URL = "https://api.stlouisfed.org"
 ENV_URL = "COMOVE_FRED_URL"
-
-KNOWN_UNITS = {
-    "WALCL": "Millions of U.S. Dollars",
-    "WTREGEN": "Millions of U.S. Dollars",
-    "RRPONTSYD": "Billions of U.S. Dollars",
-    "DGS2": "Percent",
-    "DGS10": "Percent",
-    "NFCI": "Index",
-    "BAMLH0A0HYM2": "Percent",
-    "DTWEXBGS": "Index Jan 2006=100",
-    "SP500": "Index",
-}
 
 
 class FredProvider:

@@ -77,9 +77,35 @@
     $("synthetic").hidden = !payload.meta.synthetic;
   }
 
+  function drawVerdict(verdict) {
+    const stance = verdict.stance;
+    const line = $("stance");
+    clear(line);
+    line.appendChild(el("span", "Stance for " + stance.crypto + " exposure: "));
+    line.appendChild(el("strong", stance.word + (stance.exposure === null ? "" : " (" + fmt(stance.exposure, 1) + ")"), "state-" + stance.word));
+    if (stance.since) line.appendChild(el("span", " since " + stance.since));
+    if (stance.caveat) line.appendChild(el("span", " — " + stance.caveat, "muted"));
+    const list = $("verdict-signals");
+    clear(list);
+    for (const s of verdict.signals) {
+      const item = el("li");
+      const link = el("a", s.label);
+      link.href = "#signal-" + s.signal;
+      item.appendChild(link);
+      item.appendChild(el("span", ": "));
+      item.appendChild(el("span", s.state, "state-" + s.state));
+      if (s.since) item.appendChild(el("span", " since " + s.since, "muted"));
+      list.appendChild(item);
+    }
+    const gaps = $("missing-inputs");
+    clear(gaps);
+    for (const g of verdict.gaps) gaps.appendChild(el("li", "Missing: " + g.sentence));
+  }
+
   function drawReading(payload) {
     const meta = payload.meta;
     const latest = payload.latest;
+    drawVerdict(latest.verdict);
     $("title").textContent = "comove: " + meta.crypto_name + " vs " + meta.equity_name;
     $("headline").textContent = latest.headline + " (" + latest.first_date + " to " + latest.date + ", " + latest.sessions + " sessions)";
     const list = $("reading-list");
@@ -100,6 +126,7 @@
     for (const check of payload.checklist) {
       const block = el("div", null, "signal");
       block.dataset.signal = check.signal;
+      block.id = "signal-" + check.signal;
       const head = el("h3");
       head.appendChild(el("span", check.label + ": "));
       head.appendChild(el("span", check.state, "state-" + check.state));
