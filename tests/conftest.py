@@ -77,6 +77,8 @@ def _isolated_home(
 ) -> None:
     """Keep every test away from the user's real store and config."""
     home = tmp_path_factory.mktemp("home")
+    # A comove.toml in the checkout (or written by a test) must never be picked up.
+    monkeypatch.chdir(home)
     monkeypatch.setenv("COMOVE_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "share"))

@@ -145,3 +145,20 @@ def test_sources_and_several_benchmarks(universe_folder, tmp_path: Path) -> None
     assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
     lines = result.stdout.strip().splitlines()  # type: ignore[attr-defined]
     assert len(lines) == 1 + 6
+
+
+def test_the_benchmark_is_left_out_and_skipped_entries_are_listed(universe_folder) -> None:
+    folder, bench = universe_folder
+    inside = folder / bench.name
+    inside.write_text(bench.read_text())  # the benchmark's file in the scanned folder
+    (folder / "old").mkdir()
+    (folder / "README.txt").write_text("notes")
+    result = _invoke(str(folder), "--benchmark", f"csv:{inside}", "--format", "json")
+    assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+    document = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert bench.stem not in {row["asset"] for row in document["results"]}
+    skipped = {(row["asset"], row["reason"]) for row in document["skipped"]}
+    assert (bench.stem, "it is a benchmark of this scan") in skipped
+    assert ("old/", "a subfolder: the scan reads one level") in skipped
+    assert ("README.txt", "not a .csv or .parquet file") in skipped
+    assert f"skipped {bench.stem}: it is a benchmark of this scan" in result.stderr  # type: ignore[attr-defined]

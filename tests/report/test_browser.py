@@ -156,3 +156,69 @@ def test_injected_name_runs_no_script(browser: Browser, tmp_path: Path) -> None:
         assert heading.startswith("</script><script>alert(1)</script> vs EQUITY")
     finally:
         visit.page.close()
+
+
+EVERY_COLUMN_REACHABLE = """() => {
+    const problems = [];
+    for (const table of document.querySelectorAll('table')) {
+        const last = table.querySelector('tr > :last-child');
+        if (!last) continue;
+        const wrap = table.closest('.table-wrap');
+        if (wrap) wrap.scrollLeft = wrap.scrollWidth;
+        const box = last.getBoundingClientRect();
+        const limit = wrap ? wrap.getBoundingClientRect().right : window.innerWidth;
+        if (box.width === 0 || box.right > limit + 1) problems.push(table.id || table.className);
+    }
+    return problems;
+}"""
+
+
+def test_every_table_column_is_reachable_at_1400_px(browser: Browser, tmp_path: Path) -> None:
+    from comove.data.demo import demo_macro, demo_pair
+
+    crypto, equity = demo_pair(seed=5)
+    macro, large_caps = demo_macro(equity)
+    analysis = comove.build_analysis(crypto, equity, macro=macro, large_caps=large_caps)
+    report = write_report(analysis, tmp_path / "report.html")
+    visit = _visit(browser, report, width=1400)
+    try:
+        assert visit.page.evaluate("() => document.querySelectorAll('table').length") >= 8
+        assert visit.page.evaluate(EVERY_COLUMN_REACHABLE) == []
+        # The verdict at the top links to each checklist.
+        links = visit.page.eval_on_selector_all(
+            "#verdict a", "(anchors) => anchors.map((a) => a.getAttribute('href'))"
+        )
+        assert set(links) >= {f"#signal-{name}" for name in ("synchronized_breakout", "stance")}
+        visit.page.click("#verdict a[href='#signal-risk_off_alignment']")
+        top = visit.page.evaluate(
+            "() => document.getElementById('signal-risk_off_alignment').getBoundingClientRect().top"
+        )
+        assert 0 <= top < 200
+        assert visit.errors == []
+    finally:
+        visit.page.close()
+
+
+def test_every_column_of_the_scan_page_is_reachable_at_1400_px(
+    browser: Browser, tmp_path: Path
+) -> None:
+    from comove.report.scan import write_scan_report
+    from comove.scan.engine import ScanConfig, scan_frames
+    from comove.scan.synthetic import generate_universe
+    from comove.scan.universe import prepare_benchmark
+
+    frames, bench = generate_universe(12, 300, seed=2)
+    result = scan_frames(
+        frames,
+        [prepare_benchmark(bench, name="A"), prepare_benchmark(bench, name="B")],
+        ScanConfig(),
+    )
+    page_path = tmp_path / "scan.html"
+    write_scan_report(result, page_path)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(page_path.as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=30_000)
+        assert page.evaluate(EVERY_COLUMN_REACHABLE) == []
+    finally:
+        page.close()

@@ -247,3 +247,17 @@ def test_relative_volume_without_volume_says_so() -> None:
     figure = build_figures(analysis)["relative_volume"]
     assert figure.layout.title.text
     assert [a.text for a in figure.layout.annotations].count("no volume data") == 1
+
+
+def test_log_axes_carry_readable_labels(analysis: Analysis) -> None:
+    from comove.report.charts import equity_curve_figure, log_ticks
+
+    assert log_ticks(0.35, 4.2) == [0.5, 1.0, 2.0, 5.0]
+    assert log_ticks(0.01, 500) == [0.01, 0.1, 1.0, 10.0, 100.0]
+    figure = equity_curve_figure(analysis.backtest, "ETH")
+    axis = figure.layout.yaxis
+    assert axis.type == "log"
+    labels = list(axis.ticktext)
+    assert labels
+    assert all(any(ch in label for ch in ".0125") for label in labels)
+    assert labels == [f"{v:g}" for v in axis.tickvals]

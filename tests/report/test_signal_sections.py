@@ -97,6 +97,11 @@ def test_sections_present_with_data(
     assert "Stance overlay" in page
     assert "Buy-and-hold" in page
     assert "rose above 0.6" in page
+    claims = page[page.index('<section id="claims">') :]
+    claims = claims[: claims.index("</section>")]
+    # Whose claim it checks, since the user supplied none.
+    assert "A claim from the market commentary comove was built around" in claims
+    assert "periodically rose above 0.6 during risk-on phases" in claims
 
 
 def test_breadth_panel_follows_the_table(analysis: Analysis) -> None:

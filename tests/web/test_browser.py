@@ -127,6 +127,17 @@ def test_dashboard_draws_and_pickers_update_the_charts(
             assert state.inner_text().strip()
             assert block.query_selector_all("td.status-pass, td.status-fail, td.status-unknown")
         assert "ETH-USD" in page.inner_text("h1")
+        # The current reading carries the verdict, linked to each checklist.
+        assert page.inner_text("#stance").startswith("Stance for ETH-USD exposure: ")
+        links = page.eval_on_selector_all(
+            "#verdict-signals a", "(anchors) => anchors.map((a) => a.getAttribute('href'))"
+        )
+        assert links == [
+            "#signal-synchronized_breakout",
+            "#signal-risk_off_alignment",
+            "#signal-decoupling",
+        ]
+        assert all(page.query_selector(link) for link in links)
         assert page.query_selector_all("#freshness tbody tr")
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 

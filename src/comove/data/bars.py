@@ -377,7 +377,7 @@ def normalise_bars(
     interval = _interval(pd.DatetimeIndex(bars.index))
     times = None
     if interval == "1d":
-        stamped = pd.DatetimeIndex(bars.index)
+        stamped = pd.DatetimeIndex(bars.index).as_unit("ns")
         times = (stamped - stamped.normalize()).asi8
         bars.index = stamped.normalize()
     duplicated = bars.index.duplicated(keep=False)
