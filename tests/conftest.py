@@ -71,17 +71,24 @@ def pair() -> tuple[pd.DataFrame, pd.DataFrame]:
     return correlated_pair()
 
 
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One cache folder for the whole run: it only holds what comove can rebuild."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _shared_cache: str
 ) -> None:
-    """Keep every test away from the user's real store and config."""
+    """Keep every test away from the user's real store, config and cache."""
     home = tmp_path_factory.mktemp("home")
     # A comove.toml in the checkout (or written by a test) must never be picked up.
     monkeypatch.chdir(home)
     monkeypatch.setenv("COMOVE_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", _shared_cache)
     monkeypatch.delenv("FRED_API_KEY", raising=False)
     # Tests never touch the network: live providers point at a closed loopback port
     # unless a test serves them itself.

@@ -213,7 +213,7 @@ def test_correlation_crossings_do_not_flap(analysis: Analysis) -> None:
     regimes = correlation_regimes(table, 0.5, 0.45)
     for k in range(len(path)):
         rows = len(table) - len(path) + k + 1
-        day = replace(analysis, table=table.iloc[:rows], regimes=regimes.iloc[:rows])
+        day = replace(analysis, history=table.iloc[:rows], regimes_history=regimes.iloc[:rows])
         alerts, state = detect_alerts(state, day, settings)
         crossings += _kinds(alerts, "correlation_cross", "corr_60")
     # A single 0.5 line would flip six times; enter 0.5 / exit 0.45 crosses three times.
@@ -232,11 +232,11 @@ def test_correlation_levels_are_configurable(analysis: Analysis, tmp_path: Path)
     table = analysis.table.copy()
     table["corr_60"] = 0.3
     table.loc[table.index[-1], "corr_60"] = 0.58
-    shown = replace(analysis, table=table, regimes=correlation_regimes(table, *levels))
+    shown = replace(analysis, history=table, regimes_history=correlation_regimes(table, *levels))
     alerts, _ = detect_alerts(None, shown, settings)
     assert _kinds(alerts, "correlation_cross", "corr_60") == []
     table.loc[table.index[-1], "corr_60"] = 0.61
-    shown = replace(analysis, table=table, regimes=correlation_regimes(table, *levels))
+    shown = replace(analysis, history=table, regimes_history=correlation_regimes(table, *levels))
     alerts, _ = detect_alerts(None, shown, settings)
     assert len(_kinds(alerts, "correlation_cross", "corr_60")) == 1
 

@@ -114,6 +114,13 @@ def user_config_dir() -> Path:
     return Path(config_dir(APP_NAME, appauthor=False))
 
 
+def user_cache_dir() -> Path:
+    """Where comove keeps what it can rebuild (calendar schedules): the user cache folder."""
+    from platformdirs import user_cache_dir as cache_dir
+
+    return Path(cache_dir(APP_NAME, appauthor=False))
+
+
 def default_store_path() -> Path:
     """``$COMOVE_HOME/comove.duckdb`` when set, else the user data folder (platformdirs)."""
     home = os.environ.get("COMOVE_HOME")

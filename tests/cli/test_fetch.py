@@ -200,11 +200,14 @@ def test_progress_only_on_a_terminal() -> None:
 
     from rich.console import Console
 
-    quiet = fetch_module._progress_factory(Console(file=io.StringIO()))
+    from comove.cli.common import Stderr
+
+    quiet = fetch_module._progress_factory(Stderr(Console(file=io.StringIO())))
     with quiet("yahoo:^RUT 1d") as update:
         assert update is None
     buffer = io.StringIO()
-    loud = fetch_module._progress_factory(Console(file=buffer, force_terminal=True, width=100))
+    terminal = Console(file=buffer, force_terminal=True, width=100)
+    loud = fetch_module._progress_factory(Stderr(terminal))
     with loud("exchange:kraken:ETH/USD 1d") as update:
         assert update is not None
         update(pd.Timestamp("2024-03-01"), 60)

@@ -9,11 +9,17 @@ New York close is 21:00 UTC before and 20:00 UTC after, 2024-07-03 early close 1
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from comove.data import calendar as calendar_module
 from comove.data.calendar import align, session_closes, sessions
 from comove.errors import ConfigError, DataError, DataWarning
 
@@ -406,3 +412,78 @@ def test_daily_and_synchronous_differ_only_in_the_crypto_close() -> None:
     pd.testing.assert_index_equal(by_day.index, synced.index)
     pd.testing.assert_series_equal(by_day["equity_close"], synced["equity_close"])
     assert by_day["crypto_close"].tolist() == [1001.0, 1002.0, 1005.0]
+
+
+# --- the schedule cache ----------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder and no schedules in memory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(calendar_module, "_schedules", {})
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["XNYS", "XLON", "XTKS"])
+def test_cached_schedule_equals_exchange_calendars(fresh_cache: Path, name: str) -> None:
+    import exchange_calendars as xcals
+
+    first, last = pd.Timestamp("2015-01-01"), pd.Timestamp("2024-12-31")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # exchange_calendars vs pandas
+        reference = xcals.get_calendar(name, start="2014-12-01", end="2025-01-31")
+    expected = reference.sessions[(reference.sessions >= first) & (reference.sessions <= last)]
+    for _ in range(2):  # built, then read back from disk
+        calendar_module._schedules.clear()
+        got = sessions(first, last, name)
+        assert got.equals(pd.DatetimeIndex(expected, name="date"))
+        closes = session_closes(got, name)
+        want = reference.closes.reindex(expected).dt.tz_convert("UTC").dt.tz_localize(None)
+        assert (closes.to_numpy() == want.to_numpy()).all()
+    assert list((fresh_cache / "comove" / "calendars").glob(f"{name}-*.npz"))
+
+
+def test_a_new_process_reads_the_cache_without_exchange_calendars(fresh_cache: Path) -> None:
+    sessions(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31"))
+    code = (
+        "import sys, pandas as pd\n"
+        "from comove.data.calendar import sessions\n"
+        "found = sessions(pd.Timestamp('2020-01-01'), pd.Timestamp('2020-12-31'))\n"
+        "assert len(found) == 253, len(found)\n"
+        "assert 'exchange_calendars' not in sys.modules\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(fresh_cache)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_a_span_outside_the_cache_widens_it(fresh_cache: Path) -> None:
+    sessions(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31"))
+    early = sessions(pd.Timestamp("1985-01-02"), pd.Timestamp("1985-01-31"))
+    assert len(early) == 22  # every weekday from Wednesday 2 January (no holiday)
+    calendar_module._schedules.clear()
+    schedule = calendar_module._schedule(
+        "XNYS", pd.Timestamp("2020-01-01"), pd.Timestamp("2020-01-02")
+    )
+    assert schedule.covers(pd.Timestamp("1985-01-02"), pd.Timestamp("2021-01-01"))
+
+
+def test_a_corrupt_or_unwritable_cache_is_rebuilt(fresh_cache: Path) -> None:
+    sessions(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31"))
+    (cached,) = (fresh_cache / "comove" / "calendars").glob("XNYS-*.npz")
+    cached.write_bytes(b"not a cache")
+    calendar_module._schedules.clear()
+    assert len(sessions(pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31"))) == 253
+    cached.unlink()
+    cached.parent.chmod(0o500)
+    try:
+        calendar_module._schedules.clear()
+        assert len(sessions(pd.Timestamp("2021-01-01"), pd.Timestamp("2021-12-31"))) == 252
+    finally:
+        cached.parent.chmod(0o700)
+
+
+def test_the_cache_key_is_the_installed_exchange_calendars_version() -> None:
+    from importlib.metadata import version
+
+    assert calendar_module._calendars_version() == version("exchange_calendars")

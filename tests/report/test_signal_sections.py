@@ -55,13 +55,13 @@ def test_liquidity_bars_stack_to_a_mean_score(macro: pd.DataFrame) -> None:
     averaged.iloc[:5, 1] = np.nan  # one input missing: the score is the other one alone
     averaged.iloc[:5, 2] = averaged.iloc[:5, 0]
     figure = liquidity_figure(averaged)
-    bars = [np.asarray(t.y, dtype="float64") for t in figure.data if t.type == "bar"]
+    bars = [np.asarray(t["y"], dtype="float64") for t in figure["data"] if t["type"] == "bar"]
     stacked = np.nansum(np.vstack(bars), axis=0)
     np.testing.assert_allclose(stacked, averaged["liquidity_score"], atol=1e-12)
 
 
 def _page(analysis: Analysis, macro: pd.DataFrame) -> str:
-    return render_report(dataclasses.replace(analysis, macro=macro))
+    return render_report(dataclasses.replace(analysis, macro_history=macro))
 
 
 def test_every_analysis_has_the_signal_sections(analysis: Analysis) -> None:
@@ -90,7 +90,7 @@ def test_sections_present_with_data(
     ):
         assert marker in page, marker
     # The original charts are unchanged: the new panels use their own id prefix.
-    assert len(re.findall(r'<div id="chart-', page)) == len(KEYS)
+    assert len(re.findall(r'<div class="plot" id="chart-', page)) == len(KEYS)
     assert "cannot be confirmed" in page  # no macro column in the table: breakout unknown
     assert "60-session correlation" in page
     assert "weak evidence" in page or "includes zero" in page
@@ -105,9 +105,9 @@ def test_sections_present_with_data(
 
 
 def test_breadth_panel_follows_the_table(analysis: Analysis) -> None:
-    table = analysis.table.copy()
-    table["breadth"] = np.linspace(0.5, 0.6, len(table))
-    page = render_report(dataclasses.replace(analysis, table=table))
+    history = analysis.history.copy()
+    history["breadth"] = np.linspace(0.5, 0.6, len(history))
+    page = render_report(dataclasses.replace(analysis, history=history))
     assert 'id="signals"' in page
     assert 'id="evaluation"' in page
     assert 'id="panel-breadth"' in page
@@ -122,8 +122,8 @@ def test_signal_figures_draw_the_data(
     )
     assert list(figures) == ["signal_timeline", "equity_curve", "liquidity"]
     timeline = signal_timeline_figure(evaluation.signals)
-    heat = timeline.data[0]
-    z = np.asarray(heat.z, dtype="float64")
+    heat = timeline["data"][0]
+    z = np.asarray(heat["z"], dtype="float64")
     expected = (
         evaluation.signals.columns[
             ["signal_decoupling", "signal_risk_off_alignment", "signal_synchronized_breakout"]
@@ -132,18 +132,18 @@ def test_signal_figures_draw_the_data(
         .T
     )
     np.testing.assert_array_equal(z, expected)
-    stance = np.asarray(timeline.data[1].y, dtype="float64")
+    stance = np.asarray(timeline["data"][1]["y"], dtype="float64")
     np.testing.assert_array_equal(stance, evaluation.signals.columns["stance"].to_numpy())
     curve = figures["equity_curve"]
-    names = [t.name for t in curve.data]
+    names = [t["name"] for t in curve["data"]]
     assert names == ["Stance overlay", "Buy-and-hold CRYPTO", "Constant 0.5 exposure"]
     np.testing.assert_allclose(
-        np.asarray(curve.data[0].y, dtype="float64"), evaluation.backtest.equity["strategy"]
+        np.asarray(curve["data"][0]["y"], dtype="float64"), evaluation.backtest.equity["strategy"]
     )
     liquidity = liquidity_figure(macro)
-    bars = [t for t in liquidity.data if t.type == "bar"]
-    assert [t.name for t in bars] == ["net liquidity", "dollar"]
+    bars = [t for t in liquidity["data"] if t["type"] == "bar"]
+    assert [t["name"] for t in bars] == ["net liquidity", "dollar"]
     np.testing.assert_allclose(
-        np.asarray(bars[0].y, dtype="float64"), macro["contrib_net_liquidity"]
+        np.asarray(bars[0]["y"], dtype="float64"), macro["contrib_net_liquidity"]
     )
-    assert liquidity.layout.barmode == "relative"
+    assert liquidity["layout"]["barmode"] == "relative"

@@ -24,7 +24,8 @@ def test_report_is_offline_escaped_and_ranked(universe, tmp_path: Path) -> None:
     html = render_scan_report(result)
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert html.count("<script") == 2  # plotly.js itself and the one figure
+    # plotly.js, the figure data, figures.js and the call that draws.
+    assert html.count("<script") == 4
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.IGNORECASE)
     assert get_plotlyjs() in html
     top = result.ranked().iloc[0]["asset"]

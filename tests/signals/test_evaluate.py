@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from comove.errors import DataError
+from comove.signals import evaluate as evaluate_module
 from comove.signals.evaluate import (
     EVENT_COLUMNS,
     METRIC_COLUMNS,
@@ -153,6 +154,16 @@ def test_block_bootstrap_is_circular_blocks() -> None:
         for start in range(0, 7, 3):
             block = row[start : start + 3]
             assert all((b - a) % 7 == 1 for a, b in itertools.pairwise(block))
+
+
+@pytest.mark.parametrize(("n", "block"), [(100, 10), (97, 10), (7, 3), (5, 9), (1, 1)])
+def test_block_sums_equal_the_sums_of_the_drawn_positions(n: int, block: int) -> None:
+    values = np.random.default_rng(n).normal(size=n)
+    draws = block_bootstrap_indices(n, block, 50, np.random.default_rng(3))
+    sums = evaluate_module._BlockSums(
+        n, *evaluate_module._block_starts(n, block, 50, np.random.default_rng(3))
+    )
+    np.testing.assert_allclose(sums.of(values), values[draws].sum(axis=1), rtol=0, atol=1e-12)
 
 
 def test_event_counts_on_a_known_series() -> None:

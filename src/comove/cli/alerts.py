@@ -30,7 +30,6 @@ def alerts_test(
             console.print(
                 "no channels configured ([[alerts.channels]] in comove.toml): "
                 "printing to the console",
-                markup=False,
             )
         notifiers = build_notifiers(settings)
         results = deliver(

@@ -6,12 +6,13 @@ markup off, so ``bad[/x].csv`` prints as written and cannot break the output.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -30,15 +31,43 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def stderr_console() -> Console:
-    """The console for progress, summaries, warnings and errors (never interprets markup)."""
-    from rich.console import Console
+class Stderr:
+    """Where progress, summaries, warnings and errors go; markup is never interpreted.
 
-    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    Off a terminal, text is written as it is; Rich (about 70 ms to import) is loaded only
+    for a terminal (colours, spinners, progress bars) or for a table.
+    """
+
+    def __init__(self, rich: Console | None = None) -> None:
+        self._rich = rich
+        self.is_terminal = rich.is_terminal if rich is not None else sys.stderr.isatty()
+
+    @property
+    def rich(self) -> Console:
+        if self._rich is None:
+            from rich.console import Console
+
+            self._rich = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+        return self._rich
+
+    def print(self, *objects: Any) -> None:
+        if not self.is_terminal and all(isinstance(o, str) for o in objects):
+            sys.stderr.write(" ".join(objects) + "\n")
+            sys.stderr.flush()
+        else:
+            self.rich.print(*objects)
 
 
-def say(console: Console, label: str, message: str, style: str) -> None:
+def stderr_console() -> Stderr:
+    """The console for progress, summaries, warnings and errors (see :class:`Stderr`)."""
+    return Stderr()
+
+
+def say(console: Stderr, label: str, message: str, style: str) -> None:
     """``label: message`` on one line, the label coloured, the message printed verbatim."""
+    if not console.is_terminal:
+        console.print(f"{label}: {redact(message)}")
+        return
     from rich.text import Text
 
     console.print(Text(f"{label}:", style=style) + Text(" " + redact(message)))
@@ -64,18 +93,18 @@ def run_command(action: Callable[[list[warnings.WarningMessage]], T]) -> T:
 
 
 @contextmanager
-def step(console: Console, message: str) -> Iterator[None]:
+def step(console: Stderr, message: str) -> Iterator[None]:
     """A spinner with ``message`` while the block runs (terminals only)."""
     if console.is_terminal:
         from rich.text import Text
 
-        with console.status(Text(message)):
+        with console.rich.status(Text(message)):
             yield
     else:
         yield
 
 
-def progress_on(console: Console) -> Callable[[str], AbstractContextManager[None]]:
+def progress_on(console: Stderr) -> Callable[[str], AbstractContextManager[None]]:
     """The pipeline's progress hook: a spinner per step on ``console``."""
     return lambda message: step(console, message)
 

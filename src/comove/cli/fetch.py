@@ -14,19 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from comove.cli.common import run_command, say, stderr_console
+from comove.cli.common import Stderr, run_command, say, stderr_console
 from comove.cli.options import ConfigOpt, StoreOpt
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from comove.data.refresh import RefreshResult
     from comove.data.sources import SourceSpec
 
 VERIFY_TOLERANCE = {"crypto": 0.01, "equity": 0.005}
 
 
-def _progress_factory(console: Console) -> Any:
+def _progress_factory(console: Stderr) -> Any:
     """A context manager yielding ``(label) -> callback``; a no-op off a terminal."""
     from contextlib import contextmanager
 
@@ -42,7 +40,7 @@ def _progress_factory(console: Console) -> Any:
             TextColumn("{task.description}"),
             TextColumn("{task.fields[rows]} bars, through {task.fields[last]}"),
             TimeElapsedColumn(),
-            console=console,
+            console=console.rich,
             transient=True,
         ) as bar:
             task = bar.add_task(label, total=None, rows=0, last="…")
@@ -99,7 +97,7 @@ def fetch(
 
 
 def _run(
-    console: Console,
+    console: Stderr,
     sources: list[str],
     since: str | None,
     interval: str,
@@ -144,7 +142,7 @@ def _run(
 
 
 def _fetch_all(
-    console: Console,
+    console: Stderr,
     store: Any,
     settings: Any,
     groups: list[tuple[str, list[SourceSpec], bool]],
@@ -206,7 +204,7 @@ def _fetch_all(
 
 
 def _verify(
-    console: Console,
+    console: Stderr,
     store: Any,
     groups: list[tuple[str, list[SourceSpec], bool]],
     done: dict[str, list[RefreshResult]],
@@ -234,7 +232,6 @@ def _verify(
         console.print(
             f"verify {a.text} vs {b.text}: {diff.attrs['compared']} common days, "
             f"{len(diff)} beyond {tolerance:.2%} (largest {diff.attrs['max_abs_diff']:.4f})",
-            markup=False,
         )
         for date, row in diff.head(10).iterrows():
             console.print(f"  {date:%Y-%m-%d}: {row['ret_a']:+.4f} vs {row['ret_b']:+.4f}")

@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from comove.cli.common import run_command, stderr_console, step
+from comove.cli.common import Stderr, run_command, stderr_console, step
 from comove.cli.options import LastBarOpt, StoreOpt
 from comove.errors import ConfigError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from comove.data.store import WriteReport
 
 app = typer.Typer()
@@ -37,7 +35,7 @@ class Revisions(StrEnum):
 
 
 def _disagreements(
-    console: Console, report: WriteReport, taken: bool, verbose: bool, what: str
+    console: Stderr, report: WriteReport, taken: bool, verbose: bool, what: str
 ) -> None:
     found = report.revisions if taken else report.kept
     if not found:

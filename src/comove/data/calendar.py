@@ -18,68 +18,182 @@ moves fold into the next session's return; equity prices are never forward-fille
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from comove._time import utc_naive_index
 from comove.errors import ConfigError, DataError, DataWarning
 
-if TYPE_CHECKING:
-    from exchange_calendars import ExchangeCalendar
-
 AlignMode = Literal["daily", "synchronous"]
 ALIGN_MODES: tuple[AlignMode, ...] = ("daily", "synchronous")
 
 
-@lru_cache(maxsize=8)
-def _calendar(name: str, start: str, end: str) -> ExchangeCalendar:
-    import exchange_calendars as xcals
+# The schedule cache: sessions and closes per calendar, built once over a broad span and
+# kept on disk (keyed by the exchange_calendars version), since building a calendar object
+# costs about a second per process. A request outside the cached span rebuilds a wider one.
+_BROAD_START = pd.Timestamp("1990-01-01")
+_AHEAD = pd.Timedelta(days=366)
+_PAD = pd.Timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """Sessions (dates) and their UTC closes over ``start..end`` (both covered in full)."""
+
+    sessions: np.ndarray
+    closes: np.ndarray
+    start: np.datetime64
+    end: np.datetime64
+
+    def covers(self, first: pd.Timestamp, last: pd.Timestamp) -> bool:
+        return bool(self.start <= _ns(first) and _ns(last) <= self.end)
+
+
+def _ns(moment: pd.Timestamp) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(moment).value, "ns")
+
+
+_schedules: dict[str, _Schedule] = {}
+
+
+def _calendars_version() -> str:
+    """The installed exchange_calendars version, read from its dist-info folder's name
+    (importlib.metadata costs about 20 ms to import; this, one directory listing)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("exchange_calendars")
+    if spec is not None and spec.origin is not None:
+        found = sorted(Path(spec.origin).parent.parent.glob("exchange_calendars-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name.removeprefix("exchange_calendars-").removesuffix(".dist-info")
+    from importlib.metadata import version
+
+    return version("exchange_calendars")
+
+
+def _cache_file(name: str) -> Path:
+    from comove.config import user_cache_dir
+
+    safe = "".join(c if c.isalnum() else "_" for c in name)
+    return user_cache_dir() / "calendars" / f"{safe}-{_calendars_version()}.npz"
+
+
+def _read_cached(path: Path) -> _Schedule | None:
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return _Schedule(
+                sessions=saved["sessions"].astype("datetime64[ns]"),
+                closes=saved["closes"].astype("datetime64[ns]"),
+                start=saved["span"][0].astype("datetime64[ns]"),
+                end=saved["span"][1].astype("datetime64[ns]"),
+            )
+    except (OSError, ValueError, KeyError, IndexError, EOFError):
+        return None  # missing or unreadable: rebuilt below
+
+
+def _write_cached(path: Path, schedule: _Schedule) -> None:
+    from comove.files import replace_atomically
+
+    def write(target: Path) -> None:
+        with target.open("wb") as out:
+            np.savez(
+                out,
+                sessions=schedule.sessions.view("int64"),
+                closes=schedule.closes.view("int64"),
+                span=np.array([schedule.start, schedule.end])
+                .astype("datetime64[ns]")
+                .view("int64"),
+            )
 
     try:
-        with warnings.catch_warnings():
-            # exchange_calendars trips pandas deprecations that are not ours to fix.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return xcals.get_calendar(name, start=start, end=end)
-    except xcals.errors.InvalidCalendarName:
-        raise ConfigError(
-            f"unknown exchange calendar {name!r} (e.g. XNYS, XNAS, XLON, XTKS)"
-        ) from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(path, write)
+    except OSError:
+        pass  # a read-only cache only costs the next run a rebuild
 
 
-def _bounded_calendar(name: str, first: pd.Timestamp, last: pd.Timestamp) -> ExchangeCalendar:
-    """A calendar covering ``first..last``, padded so the span always holds sessions."""
-    probe = _calendar(name, "2000-01-03", "2000-12-29")
-    lo, hi = pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
-    bound_lo = probe.bound_min()
-    bound_hi = probe.bound_max()
-    if (bound_lo is not None and hi < pd.Timestamp(bound_lo).tz_localize(None)) or (
-        bound_hi is not None and lo > pd.Timestamp(bound_hi).tz_localize(None)
-    ):
-        raise DataError(f"the data ({lo.date()} to {hi.date()}) is outside calendar {name}")
-    # exchange_calendars refuses a one-day span or one without sessions; callers trim back.
-    lo, hi = lo - pd.Timedelta(days=14), hi + pd.Timedelta(days=14)
-    if bound_lo is not None:
-        lo = max(lo, pd.Timestamp(bound_lo).tz_localize(None).normalize())
-    if bound_hi is not None:
-        hi = min(hi, pd.Timestamp(bound_hi).tz_localize(None).normalize())
-    return _calendar(name, lo.strftime("%Y-%m-%d"), hi.strftime("%Y-%m-%d"))
+def _build(name: str, first: pd.Timestamp, last: pd.Timestamp) -> _Schedule:
+    import exchange_calendars as xcals
+
+    with warnings.catch_warnings():
+        # exchange_calendars trips pandas deprecations that are not ours to fix.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            factory = xcals.calendar_utils.global_calendar_dispatcher
+            probe = factory.get_calendar(name, start="2000-01-03", end="2000-12-29")
+        except xcals.errors.InvalidCalendarName:
+            raise ConfigError(
+                f"unknown exchange calendar {name!r} (e.g. XNYS, XNAS, XLON, XTKS)"
+            ) from None
+        bound_lo, bound_hi = probe.bound_min(), probe.bound_max()
+        lo, hi = first.normalize(), last.normalize()
+        if (bound_lo is not None and hi < pd.Timestamp(bound_lo).tz_localize(None)) or (
+            bound_hi is not None and lo > pd.Timestamp(bound_hi).tz_localize(None)
+        ):
+            raise DataError(f"the data ({lo.date()} to {hi.date()}) is outside calendar {name}")
+        # exchange_calendars refuses a span without sessions; the pad always holds some.
+        lo, hi = lo - _PAD, hi + _PAD
+        if bound_lo is not None:
+            lo = max(lo, pd.Timestamp(bound_lo).tz_localize(None).normalize())
+        if bound_hi is not None:
+            hi = min(hi, pd.Timestamp(bound_hi).tz_localize(None).normalize())
+        calendar = factory.get_calendar(
+            name, start=lo.strftime("%Y-%m-%d"), end=hi.strftime("%Y-%m-%d")
+        )
+    closes = utc_naive_index(pd.DatetimeIndex(calendar.closes))
+    return _Schedule(
+        sessions=pd.DatetimeIndex(calendar.sessions).tz_localize(None).as_unit("ns").to_numpy(),
+        closes=closes.as_unit("ns").to_numpy(),
+        start=_ns(lo),
+        end=_ns(hi),
+    )
+
+
+def _schedule(name: str, first: pd.Timestamp, last: pd.Timestamp) -> _Schedule:
+    """The schedule of ``name`` covering ``first..last``: from memory, disk, or built."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    known = _schedules.get(name)
+    if known is not None and known.covers(first, last):
+        return known
+    path = _cache_file(name)
+    cached = _read_cached(path)
+    if cached is None or not cached.covers(first, last):
+        lo = min(first, _BROAD_START)
+        hi = max(last, pd.Timestamp.now().normalize() + _AHEAD)
+        if cached is not None:
+            lo, hi = min(lo, pd.Timestamp(cached.start)), max(hi, pd.Timestamp(cached.end))
+        cached = _build(name, lo, hi)
+        if not cached.covers(first, last):
+            # Clamped by the calendar's own bounds: build just the asked span (or fail on it).
+            cached = _build(name, first, last)
+        else:
+            _write_cached(path, cached)
+    _schedules[name] = cached
+    return cached
 
 
 def sessions(first: pd.Timestamp, last: pd.Timestamp, calendar: str = "XNYS") -> pd.DatetimeIndex:
     """Trading sessions of ``calendar`` from ``first`` to ``last`` inclusive (tz-naive dates)."""
-    cal = _bounded_calendar(calendar, first, last)
-    # The calendar's bounds snap to sessions; asking for a holiday as a bound would fail.
-    found = pd.DatetimeIndex(cal.sessions, name="date").tz_localize(None)
-    return found[(found >= first) & (found <= last)]
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    found = _schedule(calendar, first, last).sessions
+    lo = np.searchsorted(found, _ns(first), side="left")
+    hi = np.searchsorted(found, _ns(last), side="right")
+    return pd.DatetimeIndex(found[lo:hi], name="date")
 
 
 def session_closes(sessions_index: pd.DatetimeIndex, calendar: str = "XNYS") -> pd.Series:
     """The UTC close time (tz-naive) of each session, including early closes."""
-    cal = _bounded_calendar(calendar, sessions_index[0], sessions_index[-1])
-    closes = pd.DatetimeIndex(cal.closes.reindex(sessions_index))
-    return pd.Series(utc_naive_index(closes), index=sessions_index, name="close_utc")
+    schedule = _schedule(calendar, sessions_index[0], sessions_index[-1])
+    wanted = pd.DatetimeIndex(sessions_index).as_unit("ns").to_numpy()
+    at = np.searchsorted(schedule.sessions, wanted)
+    at = np.minimum(at, len(schedule.sessions) - 1)
+    found = schedule.sessions[at] == wanted
+    closes = np.where(found, schedule.closes[at], np.datetime64("NaT", "ns"))
+    return pd.Series(closes, index=sessions_index, name="close_utc")
 
 
 def _price_at(hourly: pd.DataFrame, moments: pd.Series) -> pd.Series:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,14 +34,6 @@ from comove.config import AlertSettings, Settings, SignalConfig
 from comove.data.calendar import AlignMode
 from comove.errors import ConfigError
 from comove.pipeline.inputs import MissingInput, PairInputs, PairRequest, Progress, load_inputs
-from comove.signals.evaluate import (
-    BacktestResult,
-    ClaimsCheck,
-    Evaluation,
-    backtest,
-    correlation_claims,
-    event_study,
-)
 from comove.signals.regime import correlation_regimes
 from comove.signals.rules import (
     SIGNAL_COLUMNS,
@@ -50,6 +43,9 @@ from comove.signals.rules import (
     SignalResult,
     evaluate_signals,
 )
+
+if TYPE_CHECKING:
+    from comove.signals.evaluate import BacktestResult, ClaimsCheck, Evaluation
 
 #: The inputs some signal conditions need, and those conditions.
 NEEDED_BY = {
@@ -103,38 +99,102 @@ class InputGap:
         }
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """Everything the report and the CLI show for one pair.
+class _History:
+    """What is computed on the whole aligned history, once, on first use.
 
-    ``table`` is the analysis table (:func:`analyze`) and carries the metadata in
-    ``table.attrs``. ``comparison`` holds, for ``comparison_window``, the naive (UTC-date)
+    Every span of one analysis shares this object, so the dashboard's spans and a report's
+    sections reuse one Spearman, EWMA, comparison, backtest, event study and claims check;
+    ``comove analyze`` never asks for most of them and never pays for them.
+    """
+
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        signals: SignalResult,
+        *,
+        ewma_lambda: float,
+        comparison_window: int,
+        naive_corr: pd.Series | None,
+        cost_bps: float,
+        n_boot: int,
+    ) -> None:
+        self.table = table
+        self.signals = signals
+        self.ewma_lambda = ewma_lambda
+        self.comparison_window = comparison_window
+        self.naive_corr = naive_corr
+        self.cost_bps = cost_bps
+        self.n_boot = n_boot
+
+    @cached_property
+    def spearman(self) -> pd.DataFrame:
+        x, y = self.table["crypto_ret"], self.table["equity_ret"]
+        windows = self.table.attrs["windows"]
+        return pd.DataFrame({w: rolling_spearman(x, y, w) for w in windows}, index=x.index)
+
+    @cached_property
+    def ewma(self) -> pd.Series:
+        x, y = self.table["crypto_ret"], self.table["equity_ret"]
+        return ewma_corr(x, y, self.ewma_lambda, min_periods=min(30, max(2, len(x) - 1)))
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        main = self.comparison_window
+        comparison = pd.DataFrame(index=self.table.index)
+        if self.naive_corr is not None:
+            comparison["naive"] = self.naive_corr
+            comparison["synchronous"] = self.table[f"corr_{main}"]
+        else:
+            comparison["naive"] = self.table[f"corr_{main}"]
+        x, y = self.table["crypto_ret"], self.table["equity_ret"]
+        comparison["lag_adjusted"] = lag_adjusted_corr(x, y, main)
+        return comparison
+
+    @cached_property
+    def backtest(self) -> BacktestResult:
+        from comove.signals.evaluate import backtest
+
+        return backtest(self.table, self.signals, cost_bps=self.cost_bps)
+
+    @cached_property
+    def event_study(self) -> pd.DataFrame:
+        from comove.signals.evaluate import event_study
+
+        return event_study(self.table, self.signals, n_boot=self.n_boot)
+
+    @cached_property
+    def claims(self) -> ClaimsCheck:
+        from comove.signals.evaluate import correlation_claims
+
+        return correlation_claims(self.table, crypto_only_moves=self.signals.crypto_only_moves)
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything the report and the CLI show for one pair, computed when first asked for.
+
+    ``table`` is the analysis table (:func:`analyze`) of the rows shown and carries the
+    metadata in ``table.attrs``; ``history`` is the same table over the whole aligned
+    history. ``comparison`` holds, for ``comparison_window``, the naive (UTC-date)
     correlation, the synchronous one when hourly crypto bars were given, and the
     lag-adjusted one. ``shifts`` lists momentum shifts that matched on both assets.
     ``regimes`` is the correlation regime of each window (1 above, 0 below, NaN unknown;
     see :mod:`comove.signals.regime`), ``gaps`` the inputs missing on the latest session.
+    Rolling columns, signals and the evaluation (``backtest``, ``event_study``, ``claims``)
+    use the whole history; the reading, lead-lag and shifts use the rows shown.
     """
 
-    table: pd.DataFrame
-    spearman: pd.DataFrame
-    ewma: pd.Series
-    ewma_lambda: float
-    lead_lag: pd.Series
-    lead_lag_best: LeadLagSummary
-    comparison: pd.DataFrame
-    comparison_window: int
-    shifts: pd.DataFrame
-    shift_within: int
-    reading: Reading
-    macro: pd.DataFrame
-    breadth: pd.DataFrame
+    history: pd.DataFrame
     signals: SignalResult
-    backtest: BacktestResult
-    event_study: pd.DataFrame
-    claims: ClaimsCheck
-    regimes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    macro_history: pd.DataFrame
+    breadth_history: pd.DataFrame
+    regimes_history: pd.DataFrame
+    whole: _History
     gaps: tuple[InputGap, ...] = ()
+    since: pd.Timestamp | str | None = None
+    until: pd.Timestamp | str | None = None
     max_lag: int = 10
+    shift_within: int = 3
 
     def span(
         self, since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None
@@ -144,28 +204,81 @@ class Analysis:
         (rolling windows, signals) keeps the values computed on the whole history, and the
         evaluation stays on the whole history, so one computation serves every span.
         """
-        table = span(self.table, since, until)
-        rows = table.index
-        x, y = table["crypto_ret"], table["equity_ret"]
-        lag_limit = max(0, min(self.max_lag, len(table) - 4))
-        return replace(
-            self,
-            table=table,
-            spearman=self.spearman.loc[rows],
-            ewma=self.ewma.loc[rows],
-            lead_lag=lead_lag(x, y, lag_limit),
-            lead_lag_best=lead_lag_summary(x, y, lag_limit),
-            comparison=self.comparison.loc[rows],
-            shifts=matched_shifts(
-                momentum_shifts(table["rsi_crypto"], table["macd_hist_crypto"]),
-                momentum_shifts(table["rsi_equity"], table["macd_hist_equity"]),
-                within=self.shift_within,
-            ),
-            reading=latest_reading(table),
-            macro=self.macro.loc[rows],
-            breadth=self.breadth.loc[rows],
-            regimes=self.regimes.loc[rows],
+        return replace(self, since=since, until=until)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return span(self.history, self.since, self.until)
+
+    @property
+    def ewma_lambda(self) -> float:
+        return self.whole.ewma_lambda
+
+    @property
+    def comparison_window(self) -> int:
+        return self.whole.comparison_window
+
+    @cached_property
+    def spearman(self) -> pd.DataFrame:
+        return self.whole.spearman.loc[self.table.index]
+
+    @cached_property
+    def ewma(self) -> pd.Series:
+        return self.whole.ewma.loc[self.table.index]
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        return self.whole.comparison.loc[self.table.index]
+
+    @cached_property
+    def macro(self) -> pd.DataFrame:
+        return self.macro_history.loc[self.table.index]
+
+    @cached_property
+    def breadth(self) -> pd.DataFrame:
+        return self.breadth_history.loc[self.table.index]
+
+    @cached_property
+    def regimes(self) -> pd.DataFrame:
+        return self.regimes_history.loc[self.table.index]
+
+    @property
+    def _lag_limit(self) -> int:
+        return max(0, min(self.max_lag, len(self.table) - 4))
+
+    @cached_property
+    def lead_lag(self) -> pd.Series:
+        return lead_lag(self.table["crypto_ret"], self.table["equity_ret"], self._lag_limit)
+
+    @cached_property
+    def lead_lag_best(self) -> LeadLagSummary:
+        x, y = self.table["crypto_ret"], self.table["equity_ret"]
+        return lead_lag_summary(x, y, self._lag_limit)
+
+    @cached_property
+    def shifts(self) -> pd.DataFrame:
+        table = self.table
+        return matched_shifts(
+            momentum_shifts(table["rsi_crypto"], table["macd_hist_crypto"]),
+            momentum_shifts(table["rsi_equity"], table["macd_hist_equity"]),
+            within=self.shift_within,
         )
+
+    @cached_property
+    def reading(self) -> Reading:
+        return latest_reading(self.table)
+
+    @property
+    def backtest(self) -> BacktestResult:
+        return self.whole.backtest
+
+    @property
+    def event_study(self) -> pd.DataFrame:
+        return self.whole.event_study
+
+    @property
+    def claims(self) -> ClaimsCheck:
+        return self.whole.claims
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -173,6 +286,8 @@ class Analysis:
 
     @property
     def evaluation(self) -> Evaluation:
+        from comove.signals.evaluate import Evaluation
+
         return Evaluation(self.signals, self.backtest, self.event_study, self.claims)
 
     @property
@@ -369,40 +484,29 @@ def build_analysis(
         macro=macro, large_caps=large_caps, signal_config=signal_config,
     )  # fmt: skip
     used = full.attrs["windows"]
-    x, y = full["crypto_ret"], full["equity_ret"]
     main = used[len(used) // 2]
-    comparison = pd.DataFrame(index=full.index)
+    naive_corr = None
     if mode == "synchronous":
         daily = analyze(crypto, equity, [main], calendar=calendar)
-        comparison["naive"] = rolling_corr(daily["crypto_ret"], daily["equity_ret"], main).reindex(
-            full.index
-        )
-        comparison["synchronous"] = full[f"corr_{main}"]
-    else:
-        comparison["naive"] = full[f"corr_{main}"]
-    comparison["lag_adjusted"] = lag_adjusted_corr(x, y, main)
+        naive = rolling_corr(daily["crypto_ret"], daily["equity_ret"], main)
+        naive_corr = naive.reindex(full.index)
     levels = alerts or AlertSettings()
+    history = _History(
+        full, signals, ewma_lambda=ewma_lambda, comparison_window=main,
+        naive_corr=naive_corr, cost_bps=cost_bps, n_boot=n_boot,
+    )  # fmt: skip
     whole = Analysis(
-        table=full,
-        spearman=pd.DataFrame({w: rolling_spearman(x, y, w) for w in used}, index=full.index),
-        ewma=ewma_corr(x, y, ewma_lambda, min_periods=min(30, max(2, len(full) - 1))),
-        ewma_lambda=ewma_lambda,
-        lead_lag=pd.Series(dtype="float64"),
-        lead_lag_best=LeadLagSummary(0, math.nan, 0, math.nan, math.nan, math.nan),
-        comparison=comparison,
-        comparison_window=main,
-        shifts=pd.DataFrame(),
-        shift_within=shift_within,
-        reading=latest_reading(full),
-        macro=macro_table,
-        breadth=breadth_table,
+        history=full,
         signals=signals,
-        backtest=backtest(full, signals, cost_bps=cost_bps),
-        event_study=event_study(full, signals, n_boot=n_boot),
-        claims=correlation_claims(full, crypto_only_moves=signals.crypto_only_moves),
-        regimes=correlation_regimes(full, levels.correlation_threshold, levels.correlation_exit),
+        macro_history=macro_table,
+        breadth_history=breadth_table,
+        regimes_history=correlation_regimes(
+            full, levels.correlation_threshold, levels.correlation_exit
+        ),
+        whole=history,
         gaps=_gaps(full, missing),
         max_lag=max_lag,
+        shift_within=shift_within,
     )
     return whole.span(since, until)
 

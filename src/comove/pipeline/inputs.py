@@ -14,15 +14,13 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from comove.config import Settings
 from comove.data.bars import PriceChoice, drop_unfinished_bar, read_bars
-from comove.data.refresh import ProviderFactory, refresh, refresh_first_available
 from comove.data.sources import SourceSpec, parse_source
-from comove.data.store import ShortLivedStore, Store
 from comove.errors import ConfigError, DataError, DataWarning, ProviderError
 from comove.pipeline.sources import (
     Stored,
@@ -32,6 +30,10 @@ from comove.pipeline.sources import (
     stored_for_chain,
     stored_series_id,
 )
+
+if TYPE_CHECKING:
+    from comove.data.refresh import ProviderFactory
+    from comove.data.store import Store
 
 Progress = Callable[[str], AbstractContextManager[Any]]
 
@@ -101,13 +103,15 @@ def read_stored(
 
 
 def _open(settings: Settings) -> Store:
+    from comove.data.store import Store
+
     return Store(settings.store_path, read_only=True)
 
 
-def _nothing_stored(what: str, chain: Sequence[SourceSpec], summary: pd.DataFrame) -> str:
+def _nothing_stored(what: str, chain: Sequence[SourceSpec], symbols: Sequence[str]) -> str:
     """What is missing, what the store does hold (closest names first), how to add it."""
     names = ", ".join(spec.text for spec in chain)
-    stored = sorted(set(summary["symbol"].astype(str)))
+    stored = sorted(set(symbols))
     if not stored:
         held = "the store holds no bars yet"
     else:
@@ -154,6 +158,9 @@ def load_chain(
     failure: ProviderError | None = None
     used: SourceSpec | None = None
     if refresh_live and live:
+        from comove.data.refresh import refresh_first_available
+        from comove.data.store import ShortLivedStore
+
         try:
             used, _ = refresh_first_available(
                 ShortLivedStore(settings.store_path),
@@ -163,6 +170,11 @@ def load_chain(
             )
         except ProviderError as exc:
             failure = exc
+    if not settings.store_path.exists():
+        # Nothing was ever stored (nor refreshed now): no need to open a store to say so.
+        if failure is not None:
+            raise _chain_failure(what, failure)
+        raise DataError(_nothing_stored(what, chain, ()))
     with _open(settings) as store:
         summary = store.bar_summary(interval)
         found = None
@@ -174,7 +186,7 @@ def load_chain(
         if found is None:
             if failure is not None:
                 raise _chain_failure(what, failure)
-            raise DataError(_nothing_stored(what, chain, summary))
+            raise DataError(_nothing_stored(what, chain, list(summary["symbol"].astype(str))))
         spec, stored = found
         label = spec.text if spec.provider != "store" else f"store:{stored.symbol}"
         bars = read_stored(store, stored, label, drop_last)
@@ -230,6 +242,9 @@ def load_macro(
     failed: list[str] = []
     live = [spec for spec in specs if spec.is_live]
     if refresh_live and live:
+        from comove.data.refresh import refresh
+        from comove.data.store import ShortLivedStore
+
         writer = ShortLivedStore(settings.store_path)
         build = providers or run_providers(settings)
         for spec in live:
@@ -238,12 +253,13 @@ def load_macro(
             except ProviderError as exc:
                 failed.append(str(exc))
     series: dict[str, pd.Series] = {}
-    with _open(settings) as store:
-        stored = store.series_ids()
-        for spec in specs:
-            sid = stored_series_id(spec, stored, settings)
-            if sid is not None:
-                series[spec.name] = store.read_series(sid)
+    if settings.store_path.exists():
+        with _open(settings) as store:
+            stored = store.series_ids()
+            for spec in specs:
+                sid = stored_series_id(spec, stored, settings)
+                if sid is not None:
+                    series[spec.name] = store.read_series(sid)
     if failed:
         warnings.warn(
             f"macro refresh failed for {len(failed)} series, using what is stored: "
@@ -279,7 +295,7 @@ def load_large_caps(
 def _hourly(crypto: pd.DataFrame, settings: Settings) -> pd.DataFrame | None:
     """Stored hourly bars of the crypto (any provider or file, any of its names)."""
     name = str(crypto.attrs.get("name") or "")
-    if not name:
+    if not name or not settings.store_path.exists():
         return None
     with _open(settings) as store:
         found = stored_for(SourceSpec("store", name), store.bar_summary("1h"), settings)

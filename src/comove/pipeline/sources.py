@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from comove.config import Settings
-from comove.data.refresh import ProviderFactory, default_factory
 from comove.data.sources import SourceSpec, parse_source
+
+if TYPE_CHECKING:
+    from comove.data.refresh import ProviderFactory
 
 
 def provider_options() -> dict[str, Any]:
@@ -26,9 +28,25 @@ def provider_options() -> dict[str, Any]:
     return {}
 
 
+class _RunProviders:
+    """The providers of one run, made on first use: a run that reads only files and the
+    store never imports the provider modules."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._factory: ProviderFactory | None = None
+
+    def __call__(self, spec: SourceSpec) -> Any:
+        if self._factory is None:
+            from comove.data.refresh import default_factory
+
+            self._factory = default_factory(settings=self.settings, **provider_options())
+        return self._factory(spec)
+
+
 def run_providers(settings: Settings) -> ProviderFactory:
     """The providers of one run: one shared record of unreachable hosts, the settings' key."""
-    return default_factory(settings=settings, **provider_options())
+    return _RunProviders(settings)
 
 
 def parse_chain(chain: Sequence[str]) -> list[SourceSpec]:

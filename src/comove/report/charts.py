@@ -1,24 +1,32 @@
 """Plotly figures of an :class:`~comove.pipeline.Analysis`: pure functions, no I/O, no maths.
 
 Every number drawn here comes from the analysis object; this module only chooses how it
-looks. :func:`build_figures` returns the figures in the order the report shows them.
+looks. A figure is Plotly's own JSON structure as plain dicts (``{"data": [...],
+"layout": {...}}``) holding NumPy arrays: built without ``plotly.graph_objects``, whose
+validation cost seconds per report. :mod:`comove.report.payload` turns figures into the
+compact page payload. :func:`build_figures` returns the figures in the order the report
+shows them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from comove.pipeline import Analysis
 
 if TYPE_CHECKING:
     from comove.signals.evaluate import BacktestResult
     from comove.signals.rules import SignalResult
+
+Figure = dict[str, Any]
 
 # Shaded where even the lower confidence bound of the middle window clears this level.
 STRONG_LEVEL = 0.5
@@ -38,9 +46,25 @@ UP_COLOR = "#1a9850"
 DOWN_COLOR = "#d73027"
 REFERENCE_COLOR = "#7f7f7f"
 SHADE_COLOR = "rgba(27, 158, 119, 0.13)"
+# Two-colour scale for 0/1 values (bars coloured by sign, signal states).
+SIGN_SCALE = [[0.0, DOWN_COLOR], [0.5, DOWN_COLOR], [0.5, UP_COLOR], [1.0, UP_COLOR]]
 
 SINGLE_HEIGHT = 420
 DOUBLE_HEIGHT = 520
+
+
+def plotly_package_file(*parts: str) -> Path:
+    """A file shipped in plotly's ``package_data`` (found without importing plotly)."""
+    spec = find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("plotly is not installed")
+    return Path(next(iter(spec.submodule_search_locations)), "package_data", *parts)
+
+
+@cache
+def template() -> dict[str, Any]:
+    """Plotly's ``plotly_white`` template (one shared dict: never modify it)."""
+    return dict(json.loads(plotly_package_file("templates", "plotly_white.json").read_text()))
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -57,17 +81,72 @@ def _windows(analysis: Analysis) -> list[int]:
     return [int(w) for w in analysis.meta.get("windows", [])]
 
 
+def _dates(index: pd.Index) -> np.ndarray:
+    return pd.DatetimeIndex(index).to_numpy(dtype="datetime64[ns]")
+
+
+def _values(values: pd.Series | np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype="float64")
+
+
+def _axis(row: int, name: str) -> str:
+    return name if row == 1 else f"{name}{row}"
+
+
+def _figure(rows: int = 1, *, spacing: float = 0.07, heights: list[float] | None = None) -> Figure:
+    """An empty figure; ``rows`` > 1 stacks subplots sharing the x axis (as make_subplots)."""
+    layout: dict[str, Any] = {"shapes": [], "annotations": []}
+    if rows > 1:
+        shares = heights or [1.0 / rows] * rows
+        usable = 1.0 - spacing * (rows - 1)
+        top = 1.0
+        for row in range(1, rows + 1):
+            bottom = max(0.0, top - usable * shares[row - 1])
+            x, y = _axis(row, "xaxis"), _axis(row, "yaxis")
+            layout[x] = {"anchor": _axis(row, "y"), "domain": [0.0, 1.0]}
+            if row < rows:
+                layout[x].update(matches=_axis(rows, "x"), showticklabels=False)
+            layout[y] = {"anchor": _axis(row, "x"), "domain": [round(bottom, 6), round(top, 6)]}
+            top = bottom - spacing
+    return {"data": [], "layout": layout}
+
+
+def _add(fig: Figure, trace: dict[str, Any], row: int = 1) -> None:
+    if row > 1:
+        trace = {**trace, "xaxis": _axis(row, "x"), "yaxis": _axis(row, "y")}
+    fig["data"].append(trace)
+
+
+def _axis_update(fig: Figure, name: str, row: int = 1, **settings: Any) -> None:
+    fig["layout"].setdefault(_axis(row, name), {}).update(settings)
+
+
+def _line(
+    x: Any, y: Any, name: str, color: str, width: float, hover: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "name": name,
+        "mode": "lines",
+        "line": {"color": color, "width": width, **extra.pop("line", {})},
+        "hovertemplate": hover,
+        **extra,
+    }
+
+
 def _style(
-    fig: go.Figure,
+    fig: Figure,
     title: str,
     *,
     height: int = SINGLE_HEIGHT,
     yaxis_title: str | None = None,
     hovermode: str = "x unified",
-) -> go.Figure:
+) -> Figure:
     """The house look shared by every figure."""
-    fig.update_layout(
-        template="plotly_white",
+    fig["layout"].update(
+        template=template(),
         title={"text": title, "x": 0.0, "xanchor": "left", "xref": "paper", "font": {"size": 16}},
         height=height,
         hovermode=hovermode,
@@ -83,130 +162,141 @@ def _style(
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
     if yaxis_title is not None:
-        fig.update_yaxes(title_text=yaxis_title)
+        for key in [k for k in fig["layout"] if k.startswith("yaxis")] or ["yaxis"]:
+            _axis_update(fig, key, title={"text": yaxis_title})
     return fig
 
 
-def _hline(fig: go.Figure, y: float, *, dash: str = "dash", text: str = "", **where: int) -> None:
-    fig.add_hline(
-        y=y,
-        line={"color": REFERENCE_COLOR, "width": 1, "dash": dash},
-        annotation_text=text,
-        annotation_position="top left" if text else None,
-        annotation_font={"size": 10, "color": REFERENCE_COLOR},
-        **where,
+def _hline(fig: Figure, y: float, *, dash: str = "dash", text: str = "", row: int = 1) -> None:
+    """A horizontal reference line across the plot (as plotly's ``add_hline``)."""
+    xref, yref = f"{_axis(row, 'x')} domain", _axis(row, "y")
+    fig["layout"]["shapes"].append(
+        {
+            "type": "line",
+            "xref": xref,
+            "x0": 0,
+            "x1": 1,
+            "yref": yref,
+            "y0": y,
+            "y1": y,
+            "line": {"color": REFERENCE_COLOR, "width": 1, "dash": dash},
+        }
+    )
+    if text:
+        fig["layout"]["annotations"].append(
+            {
+                "text": text,
+                "xref": xref,
+                "x": 0,
+                "xanchor": "left",
+                "yref": yref,
+                "y": y,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 10, "color": REFERENCE_COLOR},
+            }
+        )
+
+
+def _vrect(fig: Figure, start: pd.Timestamp, end: pd.Timestamp, color: str) -> None:
+    fig["layout"]["shapes"].append(
+        {
+            "type": "rect",
+            "xref": "x",
+            "x0": start.strftime("%Y-%m-%d"),
+            "x1": end.strftime("%Y-%m-%d"),
+            "yref": "y domain",
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": color,
+            "line": {"width": 0},
+            "layer": "below",
+        }
     )
 
 
 def _runs(mask: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Spans of consecutive True rows, each running to the next row so one row has width."""
-    flags = mask.to_numpy(dtype=bool)
+    flags = np.concatenate(([False], mask.to_numpy(dtype=bool), [False]))
+    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
     index = mask.index
-    spans: list[tuple[pd.Timestamp, pd.Timestamp]] = []
-    start: int | None = None
-    for i, flag in enumerate(flags):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            spans.append((pd.Timestamp(index[start]), pd.Timestamp(index[i])))
-            start = None
-    if start is not None:
-        spans.append((pd.Timestamp(index[start]), pd.Timestamp(index[-1])))
-    return spans
+    last = len(index) - 1
+    return [
+        (pd.Timestamp(index[start]), pd.Timestamp(index[min(stop, last)]))
+        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+    ]
 
 
-def overlay_figure(analysis: Analysis) -> go.Figure:
+def overlay_figure(analysis: Analysis) -> Figure:
     """Both assets rebased to 100 on the first session."""
     table = analysis.table
     crypto, equity = _names(analysis)
-    fig = go.Figure()
+    x = _dates(table.index)
+    fig = _figure()
     for column, name, color in (
         ("crypto_norm", crypto, CRYPTO_COLOR),
         ("equity_norm", equity, EQUITY_COLOR),
     ):
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[column],
-                name=name,
-                mode="lines",
-                line={"color": color, "width": 1.8},
-                hovertemplate="%{y:.1f}",
-            )
-        )
+        _add(fig, _line(x, _values(table[column]), name, color, 1.8, "%{y:.1f}"))
     _hline(fig, 100.0, dash="dot")
     return _style(
         fig, f"{crypto} vs {equity}, rebased to 100", yaxis_title="Rebased (first session = 100)"
     )
 
 
-def correlation_figure(analysis: Analysis) -> go.Figure:
+def correlation_figure(analysis: Analysis) -> Figure:
     """Rolling Pearson correlation per window with its 95% Fisher band."""
     table = analysis.table
-    fig = go.Figure()
+    x = _dates(table.index)
+    fig = _figure()
     for i, w in enumerate(_windows(analysis)):
         color = WINDOW_COLORS[i % len(WINDOW_COLORS)]
         group = f"corr_{w}"
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"corr_{w}_lo"],
-                name=f"{w}-session band low",
-                mode="lines",
-                line={"width": 0, "color": color},
-                legendgroup=group,
-                showlegend=False,
-                hoverinfo="skip",
-            )
+        lo, hi = _values(table[f"corr_{w}_lo"]), _values(table[f"corr_{w}_hi"])
+        band = {"legendgroup": group, "showlegend": False, "hoverinfo": "skip"}
+        _add(fig, _line(x, lo, f"{w}-session band low", color, 0, "", **band))
+        fill = _rgba(color, 0.15 if w == analysis.comparison_window else 0.07)
+        _add(
+            fig,
+            _line(
+                x, hi, f"{w}-session 95% band", color, 0, "", fill="tonexty", fillcolor=fill, **band
+            ),
         )
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"corr_{w}_hi"],
-                name=f"{w}-session 95% band",
-                mode="lines",
-                line={"width": 0, "color": color},
-                fill="tonexty",
-                fillcolor=_rgba(color, 0.15 if w == analysis.comparison_window else 0.07),
+        _add(
+            fig,
+            _line(
+                x,
+                _values(table[f"corr_{w}"]),
+                f"{w}-session",
+                color,
+                1.8,
+                "%{y:+.2f} [%{customdata[0]:+.2f}, %{customdata[1]:+.2f}]",
+                customdata=np.column_stack([lo, hi]),
                 legendgroup=group,
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"corr_{w}"],
-                customdata=np.column_stack(
-                    [table[f"corr_{w}_lo"].to_numpy(), table[f"corr_{w}_hi"].to_numpy()]
-                ),
-                name=f"{w}-session",
-                mode="lines",
-                line={"color": color, "width": 1.8},
-                legendgroup=group,
-                hovertemplate="%{y:+.2f} [%{customdata[0]:+.2f}, %{customdata[1]:+.2f}]",
-            )
+            ),
         )
     main = analysis.comparison_window
     lower = f"corr_{main}_lo"
     spans = _runs(table[lower] > STRONG_LEVEL) if lower in table else []
     for start, end in spans:
-        fig.add_vrect(x0=start, x1=end, fillcolor=SHADE_COLOR, line_width=0, layer="below")
+        _vrect(fig, start, end, SHADE_COLOR)
     if spans:
         # A legend entry for the shading, which shapes alone do not get.
-        fig.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                marker={"symbol": "square", "size": 12, "color": SHADE_COLOR},
-                name=f"{main}-session lower band > {STRONG_LEVEL}",
-                hoverinfo="skip",
-            )
+        _add(
+            fig,
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "markers",
+                "marker": {"symbol": "square", "size": 12, "color": SHADE_COLOR},
+                "name": f"{main}-session lower band > {STRONG_LEVEL}",
+                "hoverinfo": "skip",
+            },
         )
     _hline(fig, STRONG_LEVEL, text=f"{STRONG_LEVEL}")
     _hline(fig, 0.0)
-    fig.update_yaxes(range=[-1.0, 1.0])
+    _axis_update(fig, "yaxis", range=[-1.0, 1.0])
     return _style(
         fig,
         "Rolling correlation of daily returns, with 95% bands",
@@ -214,51 +304,32 @@ def correlation_figure(analysis: Analysis) -> go.Figure:
     )
 
 
-def correlation_variants_figure(analysis: Analysis) -> go.Figure:
+def correlation_variants_figure(analysis: Analysis) -> Figure:
     """Pearson, Spearman and EWMA correlation for the middle window."""
     table = analysis.table
     w = analysis.comparison_window
-    series = [
-        (f"Pearson ({w} sessions)", table[f"corr_{w}"], VARIANT_COLORS["pearson"]),
-    ]
+    series = [(f"Pearson ({w} sessions)", table[f"corr_{w}"], VARIANT_COLORS["pearson"])]
     if w in analysis.spearman:
         series.append(
             (f"Spearman ({w} sessions)", analysis.spearman[w], VARIANT_COLORS["spearman"])
         )
     series.append((f"EWMA (λ = {analysis.ewma_lambda:g})", analysis.ewma, VARIANT_COLORS["ewma"]))
-    fig = go.Figure()
+    fig = _figure()
     for name, values, color in series:
-        fig.add_trace(
-            go.Scatter(
-                x=values.index,
-                y=values,
-                name=name,
-                mode="lines",
-                line={"color": color, "width": 1.6},
-                hovertemplate="%{y:+.2f}",
-            )
-        )
+        _add(fig, _line(_dates(values.index), _values(values), name, color, 1.6, "%{y:+.2f}"))
     _hline(fig, 0.0)
-    fig.update_yaxes(range=[-1.0, 1.0])
+    _axis_update(fig, "yaxis", range=[-1.0, 1.0])
     return _style(fig, f"Correlation variants ({w}-session window)", yaxis_title="Correlation")
 
 
-def synchronicity_figure(analysis: Analysis) -> go.Figure:
+def synchronicity_figure(analysis: Analysis) -> Figure:
     """Naive vs synchronous vs lag-adjusted correlation, as computed in the comparison."""
     comparison = analysis.comparison
-    fig = go.Figure()
+    x = _dates(comparison.index)
+    fig = _figure()
     for column in comparison.columns:
         name, color = COMPARISON_STYLE.get(str(column), (str(column), REFERENCE_COLOR))
-        fig.add_trace(
-            go.Scatter(
-                x=comparison.index,
-                y=comparison[column],
-                name=name,
-                mode="lines",
-                line={"color": color, "width": 1.6},
-                hovertemplate="%{y:+.2f}",
-            )
-        )
+        _add(fig, _line(x, _values(comparison[column]), name, color, 1.6, "%{y:+.2f}"))
     _hline(fig, 0.0)
     words = [SHORT_LABELS.get(str(c), str(c)) for c in comparison.columns]
     title = " vs ".join(words).capitalize() if words else "Correlation"
@@ -269,45 +340,47 @@ def synchronicity_figure(analysis: Analysis) -> go.Figure:
     )
 
 
-def lead_lag_figure(analysis: Analysis) -> go.Figure:
+def lead_lag_figure(analysis: Analysis) -> Figure:
     """Cross-correlation by lag with the best lag highlighted and ±1.96/√n lines."""
     crypto, equity = _names(analysis)
     ccf = analysis.lead_lag
     best = analysis.lead_lag_best
-    lags = ccf.index.to_numpy()
+    lags = ccf.index.to_numpy(dtype="int64")
+    values = _values(ccf)
     is_best = lags == best.best_lag
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=lags[~is_best],
-            y=ccf.to_numpy()[~is_best],
-            name="Cross-correlation",
-            marker={"color": _rgba(WINDOW_COLORS[0], 0.55)},
-            hovertemplate="lag %{x:+d}: %{y:+.3f}<extra></extra>",
+    fig = _figure()
+    for chosen, name, color, hover in (
+        (~is_best, "Cross-correlation", _rgba(WINDOW_COLORS[0], 0.55), "lag"),
+        (is_best, f"Best lag ({best.best_lag:+d})", WINDOW_COLORS[2], "best lag"),
+    ):
+        _add(
+            fig,
+            {
+                "type": "bar",
+                "x": lags[chosen],
+                "y": values[chosen],
+                "name": name,
+                "marker": {"color": color},
+                "hovertemplate": hover + " %{x:+d}: %{y:+.3f}<extra></extra>",
+            },
         )
-    )
-    fig.add_trace(
-        go.Bar(
-            x=lags[is_best],
-            y=ccf.to_numpy()[is_best],
-            name=f"Best lag ({best.best_lag:+d})",
-            marker={"color": WINDOW_COLORS[2]},
-            hovertemplate="best lag %{x:+d}: %{y:+.3f}<extra></extra>",
-        )
-    )
     if best.n > 0:
         limit = LEAD_LAG_Z / float(np.sqrt(best.n))
         _hline(fig, limit, text=f"±1.96/√n (n = {best.n})")
         _hline(fig, -limit)
     _hline(fig, 0.0, dash="solid")
-    fig.update_layout(barmode="overlay", bargap=0.25)
-    fig.update_xaxes(
-        title_text=(
-            f"Lag in sessions (positive lag = crypto leads: {crypto} today vs {equity} "
-            "that many sessions later)"
-        ),
-        dtick=1 if len(lags) <= 25 else None,
+    fig["layout"].update(barmode="overlay", bargap=0.25)
+    _axis_update(
+        fig,
+        "xaxis",
+        title={
+            "text": (
+                f"Lag in sessions (positive lag = crypto leads: {crypto} today vs {equity} "
+                "that many sessions later)"
+            )
+        },
         zeroline=False,
+        **({"dtick": 1} if len(lags) <= 25 else {}),
     )
     return _style(
         fig,
@@ -317,29 +390,22 @@ def lead_lag_figure(analysis: Analysis) -> go.Figure:
     )
 
 
-def beta_figure(analysis: Analysis) -> go.Figure:
+def beta_figure(analysis: Analysis) -> Figure:
     """Rolling beta of crypto returns on equity returns per window."""
     table = analysis.table
     crypto, equity = _names(analysis)
-    fig = go.Figure()
+    x = _dates(table.index)
+    fig = _figure()
     for i, w in enumerate(_windows(analysis)):
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"beta_{w}"],
-                name=f"{w}-session",
-                mode="lines",
-                line={"color": WINDOW_COLORS[i % len(WINDOW_COLORS)], "width": 1.6},
-                hovertemplate="%{y:.2f}",
-            )
-        )
+        color = WINDOW_COLORS[i % len(WINDOW_COLORS)]
+        _add(fig, _line(x, _values(table[f"beta_{w}"]), f"{w}-session", color, 1.6, "%{y:.2f}"))
     _hline(fig, 1.0, dash="dot", text="β = 1")
     _hline(fig, 0.0)
     return _style(fig, f"Rolling beta of {crypto} on {equity}", yaxis_title="Beta")
 
 
 def _shift_markers(
-    fig: go.Figure,
+    fig: Figure,
     analysis: Analysis,
     indicator: str,
     column: Callable[[str], str],
@@ -357,140 +423,135 @@ def _shift_markers(
         if dates.empty:
             continue
         for row, label in ((1, "crypto"), (2, "equity")):
-            fig.add_trace(
-                go.Scatter(
-                    x=dates,
-                    y=analysis.table[column(label)].reindex(dates),
-                    mode="markers",
-                    marker={"symbol": symbol, "size": 9, "color": color},
-                    name=f"Matched shift {direction}",
-                    legendgroup=f"shift_{direction}",
-                    showlegend=row == 1,
-                    hovertemplate=f"matched {indicator.upper()} shift {direction}<extra></extra>",
-                ),
+            _add(
+                fig,
+                {
+                    "type": "scatter",
+                    "x": _dates(dates),
+                    "y": _values(analysis.table[column(label)].reindex(dates)),
+                    "mode": "markers",
+                    "marker": {"symbol": symbol, "size": 9, "color": color},
+                    "name": f"Matched shift {direction}",
+                    "legendgroup": f"shift_{direction}",
+                    "showlegend": row == 1,
+                    "hovertemplate": f"matched {indicator.upper()} shift {direction}<extra></extra>",
+                },
                 row=row,
-                col=1,
             )
 
 
-def rsi_figure(analysis: Analysis) -> go.Figure:
+def _pair_rows(analysis: Analysis) -> list[tuple[int, str, str, str]]:
+    """``(row, label, name, colour)`` of the crypto (top) and the equity (bottom)."""
+    crypto, equity = _names(analysis)
+    return [(1, "crypto", crypto, CRYPTO_COLOR), (2, "equity", equity, EQUITY_COLOR)]
+
+
+def rsi_figure(analysis: Analysis) -> Figure:
     """RSI of each asset, crypto above equity, with 30/50/70 reference lines."""
     table = analysis.table
-    names = _names(analysis)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07)
-    for row, (label, name, color) in enumerate(
-        zip(("crypto", "equity"), names, (CRYPTO_COLOR, EQUITY_COLOR), strict=True), start=1
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"rsi_{label}"],
-                name=f"{name} RSI",
-                mode="lines",
-                line={"color": color, "width": 1.5},
-                hovertemplate="%{y:.1f}",
-            ),
-            row=row,
-            col=1,
+    x = _dates(table.index)
+    fig = _figure(rows=2)
+    for row, label, name, color in _pair_rows(analysis):
+        _add(
+            fig,
+            _line(x, _values(table[f"rsi_{label}"]), f"{name} RSI", color, 1.5, "%{y:.1f}"),
+            row,
         )
         for level, dash in ((70.0, "dash"), (50.0, "dot"), (30.0, "dash")):
-            _hline(fig, level, dash=dash, row=row, col=1)
-        fig.update_yaxes(title_text=f"{name} RSI", range=[0, 100], tickvals=[30, 50, 70], row=row)
+            _hline(fig, level, dash=dash, row=row)
+        _axis_update(
+            fig, "yaxis", row, title={"text": f"{name} RSI"}, range=[0, 100], tickvals=[30, 50, 70]
+        )
     _shift_markers(fig, analysis, "rsi", lambda label: f"rsi_{label}")
     return _style(fig, "Momentum: RSI (30 / 50 / 70)", height=DOUBLE_HEIGHT)
 
 
-def macd_figure(analysis: Analysis) -> go.Figure:
+def _sign_bars(
+    x: np.ndarray, values: np.ndarray, name: str, hover: str, **extra: Any
+) -> dict[str, Any]:
+    """Bars green where the value is at or above zero, red below (one 0/1 colour array)."""
+    return {
+        "type": "bar",
+        "x": x,
+        "y": values,
+        "name": name,
+        "marker": {
+            "color": (values >= 0).astype(np.uint8),
+            "colorscale": SIGN_SCALE,
+            "cmin": 0,
+            "cmax": 1,
+        },
+        "hovertemplate": hover,
+        **extra,
+    }
+
+
+def macd_figure(analysis: Analysis) -> Figure:
     """MACD line, signal line and histogram of each asset, crypto above equity."""
     table = analysis.table
-    names = _names(analysis)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07)
-    for row, (label, name, color) in enumerate(
-        zip(("crypto", "equity"), names, (CRYPTO_COLOR, EQUITY_COLOR), strict=True), start=1
-    ):
-        hist = table[f"macd_hist_{label}"]
-        fig.add_trace(
-            go.Bar(
-                x=table.index,
-                y=hist,
-                name="Histogram",
-                marker={"color": np.where(hist.to_numpy() >= 0, UP_COLOR, DOWN_COLOR)},
-                opacity=0.5,
-                legendgroup="hist",
-                showlegend=row == 1,
-                hovertemplate="%{y:.2f}",
-            ),
-            row=row,
-            col=1,
+    x = _dates(table.index)
+    fig = _figure(rows=2)
+    for row, label, name, color in _pair_rows(analysis):
+        hist = _values(table[f"macd_hist_{label}"])
+        histogram = _sign_bars(
+            x, hist, "Histogram", "%{y:.2f}", opacity=0.5, legendgroup="hist", showlegend=row == 1
         )
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"macd_{label}"],
-                name=f"{name} MACD",
-                mode="lines",
-                line={"color": color, "width": 1.5},
-                hovertemplate="%{y:.2f}",
-            ),
-            row=row,
-            col=1,
+        _add(fig, histogram, row)
+        _add(
+            fig,
+            _line(x, _values(table[f"macd_{label}"]), f"{name} MACD", color, 1.5, "%{y:.2f}"),
+            row,
         )
-        fig.add_trace(
-            go.Scatter(
-                x=table.index,
-                y=table[f"macd_signal_{label}"],
-                name="Signal",
-                mode="lines",
-                line={"color": "#444444", "width": 1.1, "dash": "dot"},
+        _add(
+            fig,
+            _line(
+                x,
+                _values(table[f"macd_signal_{label}"]),
+                "Signal",
+                "#444444",
+                1.1,
+                "%{y:.2f}",
+                line={"dash": "dot"},
                 legendgroup="signal",
                 showlegend=row == 1,
-                hovertemplate="%{y:.2f}",
             ),
-            row=row,
-            col=1,
+            row,
         )
-        fig.update_yaxes(title_text=f"{name} MACD", row=row)
-    fig.update_layout(bargap=0.0)
+        _axis_update(fig, "yaxis", row, title={"text": f"{name} MACD"})
+    fig["layout"]["bargap"] = 0.0
     _shift_markers(fig, analysis, "macd", lambda label: f"macd_{label}")
     return _style(fig, "Momentum: MACD (12, 26, 9)", height=DOUBLE_HEIGHT)
 
 
-def relative_volume_figure(analysis: Analysis) -> go.Figure:
+def relative_volume_figure(analysis: Analysis) -> Figure:
     """Volume relative to its recent average; a note instead when there is no volume."""
     table = analysis.table
-    fig = go.Figure()
-    for label, name, color in zip(
-        ("crypto", "equity"), _names(analysis), (CRYPTO_COLOR, EQUITY_COLOR), strict=True
-    ):
+    x = _dates(table.index)
+    fig = _figure()
+    for _, label, name, color in _pair_rows(analysis):
         values = table[f"relvol_{label}"]
         if values.notna().any():
-            fig.add_trace(
-                go.Scatter(
-                    x=table.index,
-                    y=values,
-                    name=name,
-                    mode="lines",
-                    line={"color": color, "width": 1.3},
-                    hovertemplate="%{y:.2f}×",
-                )
-            )
-    if not fig.data:
-        fig.add_annotation(
-            text="no volume data",
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-            font={"size": 16, "color": REFERENCE_COLOR},
+            _add(fig, _line(x, _values(values), name, color, 1.3, "%{y:.2f}×"))
+    if not fig["data"]:
+        fig["layout"]["annotations"].append(
+            {
+                "text": "no volume data",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 16, "color": REFERENCE_COLOR},
+            }
         )
-        fig.update_xaxes(showgrid=False, showticklabels=False, zeroline=False)
-        fig.update_yaxes(showgrid=False, showticklabels=False, zeroline=False)
+        hidden = {"showgrid": False, "showticklabels": False, "zeroline": False}
+        _axis_update(fig, "xaxis", **hidden)
+        _axis_update(fig, "yaxis", **hidden)
     _hline(fig, 1.0)
     return _style(fig, "Relative volume (× its recent average)", yaxis_title="Relative volume")
 
 
-FIGURES: dict[str, Callable[[Analysis], go.Figure]] = {
+FIGURES: dict[str, Callable[[Analysis], Figure]] = {
     "overlay": overlay_figure,
     "correlation": correlation_figure,
     "correlation_variants": correlation_variants_figure,
@@ -504,7 +565,7 @@ FIGURES: dict[str, Callable[[Analysis], go.Figure]] = {
 """Figure builders in display order."""
 
 
-def build_figures(analysis: Analysis) -> dict[str, go.Figure]:
+def build_figures(analysis: Analysis) -> dict[str, Figure]:
     """Build the report's figures, keyed and ordered as :data:`FIGURES`."""
     return {key: build(analysis) for key, build in FIGURES.items()}
 
@@ -522,49 +583,50 @@ STANCE_COLOR = "#1b9e77"
 CONTRIB_COLORS = ("#2f6db5", "#1b9e77", "#c2185b", "#8c6d31", "#636363", "#e07b24", "#6d4bd8")
 
 
-def signal_timeline_figure(signals: SignalResult) -> go.Figure:
+def signal_timeline_figure(signals: SignalResult) -> Figure:
     """Each signal's state per session (on / off; blank where it cannot be confirmed) and the stance."""
     columns = signals.columns
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.55, 0.45]
-    )
+    x = _dates(columns.index)
+    fig = _figure(rows=2, spacing=0.08, heights=[0.55, 0.45])
     z = np.vstack([columns[c].to_numpy(dtype="float64") for c, _ in SIGNAL_ROWS])
     words = np.where(np.isnan(z), "cannot be confirmed", np.where(z == 1.0, "on", "off"))
-    fig.add_trace(
-        go.Heatmap(
-            x=columns.index,
-            y=[label for _, label in SIGNAL_ROWS],
-            z=z,
-            text=words,
-            zmin=0.0,
-            zmax=1.0,
-            colorscale=[[0.0, OFF_COLOR], [0.5, OFF_COLOR], [0.5, ON_COLOR], [1.0, ON_COLOR]],
-            showscale=False,
-            name="Signal state",
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        ),
-        row=1,
-        col=1,
+    _add(
+        fig,
+        {
+            "type": "heatmap",
+            "x": x,
+            "y": [label for _, label in SIGNAL_ROWS],
+            "z": z,
+            "text": words,
+            "zmin": 0.0,
+            "zmax": 1.0,
+            "colorscale": [[0.0, OFF_COLOR], [0.5, OFF_COLOR], [0.5, ON_COLOR], [1.0, ON_COLOR]],
+            "showscale": False,
+            "name": "Signal state",
+            "hovertemplate": "%{y}: %{text}<extra></extra>",
+        },
     )
-    fig.add_trace(
-        go.Scatter(
-            x=columns.index,
-            y=columns["stance"],
-            name="Stance (ETH exposure)",
-            mode="lines",
-            line={"color": STANCE_COLOR, "width": 1.8, "shape": "hv"},
-            hovertemplate="exposure %{y:.1f}<extra></extra>",
+    _add(
+        fig,
+        _line(
+            x,
+            _values(columns["stance"]),
+            "Stance (ETH exposure)",
+            STANCE_COLOR,
+            1.8,
+            "exposure %{y:.1f}<extra></extra>",
+            line={"shape": "hv"},
         ),
         row=2,
-        col=1,
     )
-    fig.update_yaxes(
-        title_text="Exposure",
+    _axis_update(
+        fig,
+        "yaxis",
+        2,
+        title={"text": "Exposure"},
         range=[-0.1, 1.1],
         tickvals=[0.0, 0.5, 1.0],
         ticktext=["reduce", "neutral", "bullish"],
-        row=2,
-        col=1,
     )
     return _style(fig, "Signal states and stance over time", height=DOUBLE_HEIGHT)
 
@@ -580,29 +642,21 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [float(f"{v:.6g}") for v in inside]
 
 
-def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> go.Figure:
+def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> Figure:
     """Growth of 1 for the stance overlay and for buy-and-hold, on a log scale."""
-    fig = go.Figure()
+    fig = _figure()
+    x = _dates(result.equity.index)
     for column, name, color in (
         ("strategy", "Stance overlay", STANCE_COLOR),
         ("buy_and_hold", f"Buy-and-hold {crypto}", CRYPTO_COLOR),
         ("always_neutral", "Constant 0.5 exposure", REFERENCE_COLOR),
     ):
         if column in result.equity:
-            fig.add_trace(
-                go.Scatter(
-                    x=result.equity.index,
-                    y=result.equity[column],
-                    name=name,
-                    mode="lines",
-                    line={"color": color, "width": 1.6},
-                    hovertemplate="%{y:.2f}",
-                )
-            )
+            _add(fig, _line(x, _values(result.equity[column]), name, color, 1.6, "%{y:.2f}"))
     _hline(fig, 1.0, dash="dot")
     values = result.equity.to_numpy(dtype="float64")
     ticks = log_ticks(float(np.nanmin(values)), float(np.nanmax(values)))
-    fig.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
+    _axis_update(fig, "yaxis", type="log", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks])
     return _style(
         fig,
         f"Equity curve: stance overlay vs buy-and-hold {crypto} "
@@ -611,9 +665,10 @@ def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> go.Figur
     )
 
 
-def liquidity_figure(macro: pd.DataFrame) -> go.Figure:
+def liquidity_figure(macro: pd.DataFrame) -> Figure:
     """Each input's contribution to the liquidity score (stacked bars) and the score itself."""
-    fig = go.Figure()
+    fig = _figure()
+    x = _dates(macro.index)
     contributions = [c for c in macro.columns if str(c).startswith("contrib_")]
     parts = macro[contributions].astype("float64")
     if contributions and "liquidity_score" in macro:
@@ -626,66 +681,41 @@ def liquidity_figure(macro: pd.DataFrame) -> go.Figure:
         if known.any() and np.allclose(shares[known].sum(axis=1), score[known], atol=1e-9):
             parts = shares
     for i, column in enumerate(contributions):
-        fig.add_trace(
-            go.Bar(
-                x=macro.index,
-                y=parts[column],
-                name=str(column).removeprefix("contrib_").replace("_", " "),
-                marker={"color": CONTRIB_COLORS[i % len(CONTRIB_COLORS)], "line": {"width": 0}},
-                hovertemplate="%{y:+.2f}",
-            )
+        _add(
+            fig,
+            {
+                "type": "bar",
+                "x": x,
+                "y": _values(parts[column]),
+                "name": str(column).removeprefix("contrib_").replace("_", " "),
+                "marker": {"color": CONTRIB_COLORS[i % len(CONTRIB_COLORS)], "line": {"width": 0}},
+                "hovertemplate": "%{y:+.2f}",
+            },
         )
     if "liquidity_score" in macro:
-        fig.add_trace(
-            go.Scatter(
-                x=macro.index,
-                y=macro["liquidity_score"],
-                name="Liquidity score",
-                mode="lines",
-                line={"color": "#000000", "width": 1.6},
-                hovertemplate="%{y:+.2f}",
-            )
-        )
+        score_line = _values(macro["liquidity_score"])
+        _add(fig, _line(x, score_line, "Liquidity score", "#000000", 1.6, "%{y:+.2f}"))
     _hline(fig, 0.0)
-    fig.update_layout(barmode="relative", bargap=0.0)
+    fig["layout"].update(barmode="relative", bargap=0.0)
     return _style(
         fig, "Macro liquidity: score and each input's contribution", yaxis_title="Contribution"
     )
 
 
-def breadth_figure(table: pd.DataFrame, signals: SignalResult | None = None) -> go.Figure:
+def breadth_figure(table: pd.DataFrame, signals: SignalResult | None = None) -> Figure:
     """Small-cap breadth (Russell 2000 relative to the S&P 500) and its recent change."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    fig.add_trace(
-        go.Scatter(
-            x=table.index,
-            y=table["breadth"],
-            name="Breadth",
-            mode="lines",
-            line={"color": EQUITY_COLOR, "width": 1.6},
-            hovertemplate="%{y:.3f}",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.update_yaxes(title_text="Breadth", row=1, col=1)
+    fig = _figure(rows=2, spacing=0.08)
+    x = _dates(table.index)
+    _add(fig, _line(x, _values(table["breadth"]), "Breadth", EQUITY_COLOR, 1.6, "%{y:.3f}"))
+    _axis_update(fig, "yaxis", title={"text": "Breadth"})
     change_column = "risk_off_alignment.breadth_falling"
     if signals is not None and change_column in signals.values:
         change = signals.values[change_column]
         lookback = signals.config.breadth_lookback
-        fig.add_trace(
-            go.Bar(
-                x=change.index,
-                y=change,
-                name=f"{lookback}-session change",
-                marker={"color": np.where(change.to_numpy() >= 0, UP_COLOR, DOWN_COLOR)},
-                hovertemplate="%{y:+.3f}",
-            ),
-            row=2,
-            col=1,
-        )
-        fig.update_yaxes(title_text=f"{lookback}-session change", row=2, col=1)
-        fig.update_layout(bargap=0.0)
+        name = f"{lookback}-session change"
+        _add(fig, _sign_bars(_dates(change.index), _values(change), name, "%{y:+.3f}"), row=2)
+        _axis_update(fig, "yaxis", 2, title={"text": name})
+        fig["layout"]["bargap"] = 0.0
     return _style(fig, "Small-cap breadth (Russell 2000 / S&P 500)", height=DOUBLE_HEIGHT)
 
 
@@ -695,10 +725,10 @@ def build_signal_figures(
     signals: SignalResult | None = None,
     backtest: BacktestResult | None = None,
     macro: pd.DataFrame | None = None,
-) -> dict[str, go.Figure]:
+) -> dict[str, Figure]:
     """The figures of the signal, evaluation, macro and breadth sections that have data."""
     crypto, _ = _names(analysis)
-    figures: dict[str, go.Figure] = {}
+    figures: dict[str, Figure] = {}
     if signals is not None and len(signals.columns):
         figures["signal_timeline"] = signal_timeline_figure(signals)
     if backtest is not None and len(backtest.equity):
@@ -715,28 +745,25 @@ def build_signal_figures(
     return figures
 
 
-def displayed(key: str, figure: go.Figure) -> tuple[str, dict[str, Any]]:
-    """A figure's title and its plotly dict without the title (pages show it as a heading:
-    it wraps on a phone, where a plotly title would run into a wrapped legend)."""
-    title = str(figure.layout.title.text or key.replace("_", " ").capitalize())
-    shown = figure.to_dict()
-    shown["layout"]["title"] = {"text": ""}
-    shown["layout"].setdefault("margin", {})["t"] = 36
-    return title, shown
+def displayed(key: str, figure: Figure) -> tuple[str, Figure]:
+    """A figure's title and the figure without it (pages show it as a heading: it wraps on
+    a phone, where a plotly title would run into a wrapped legend)."""
+    layout = figure["layout"]
+    title = str(layout.get("title", {}).get("text") or key.replace("_", " ").capitalize())
+    shown_layout = {
+        **layout,
+        "title": {"text": ""},
+        "margin": {**layout.get("margin", {}), "t": 36},
+    }
+    return title, {"data": figure["data"], "layout": shown_layout}
 
 
-def all_figures(analysis: Analysis) -> list[tuple[str, str, str]]:
-    """Every figure of an analysis as ``(key, title, plotly JSON)``, in display order."""
-    import plotly.io as pio
-
+def all_figures(analysis: Analysis) -> dict[str, Figure]:
+    """Every figure of an analysis (the report's charts, then its panels), in display order."""
     figures = build_figures(analysis)
     figures.update(
         build_signal_figures(
             analysis, signals=analysis.signals, backtest=analysis.backtest, macro=analysis.macro
         )
     )
-    out = []
-    for key, figure in figures.items():
-        title, shown = displayed(key, figure)
-        out.append((key, title, pio.to_json(shown, validate=False)))
-    return out
+    return figures

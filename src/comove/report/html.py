@@ -1,15 +1,14 @@
 """The self-contained HTML report: one file, plotly.js inlined once, opens offline.
 
 Everything shown comes from the :class:`~comove.pipeline.Analysis`; this module only words
-and formats it. Text goes through Jinja2 autoescaping; the only markup marked safe is what
-plotly generates (its JSON escapes ``<``, and :func:`_figure_html` escapes ``</`` again in
-case a future plotly stops doing so).
+and formats it. Text goes through Jinja2 autoescaping; the only markup marked safe is
+plotly.js, ``figures.js`` and the figure payload (JSON with ``</`` escaped, so nothing in
+a name can close its script element).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import plotly.io as pio
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
 from comove.pipeline import Analysis
-from comove.report.charts import build_figures, build_signal_figures, displayed
+from comove.report.charts import Figure, build_figures, build_signal_figures, plotly_package_file
+from comove.report.payload import figure_payload, figures_js, payload_json
 from comove.report.templates import environment
 
 TEMPLATE = "report.html"
@@ -34,7 +32,6 @@ HISTORY_ROWS = 20
 EPISODE_ROWS = 40
 MARK_CLASSES = {"pass": "yes", "fail": "no", "unknown": "unknown"}
 STATE_CLASSES = {"on": "yes", "bullish": "yes", "reduce": "warning", "unknown": "unknown"}
-PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
 MODE_SENTENCES = {
     "daily": (
         "Daily: each session pairs the crypto close of that UTC date (00:00 UTC, a few hours "
@@ -48,15 +45,16 @@ MODE_SENTENCES = {
     ),
 }
 INDICATOR_WORDS = {"rsi": "RSI crossed 50", "macd": "MACD crossed its signal"}
-_SCRIPT_BODY = re.compile(r"(<script[^>]*>)(.*)(</script>)", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Chart:
+    """A figure on the page: its heading, caption and the id of the div it is drawn in."""
+
     key: str
     title: str
     caption: str
-    html: Markup
+    div: str
 
 
 def _fmt(value: float, spec: str = "+.2f") -> str:
@@ -77,22 +75,9 @@ def _sessions(n: int) -> str:
     return f"{n} session{'' if abs(n) == 1 else 's'}"
 
 
-def _chart(key: str, figure: Any, caption: str, prefix: str = "chart") -> Chart:
-    """A figure's heading, caption, div and script (``</`` escaped so nothing breaks out)."""
-    title, shown = displayed(key, figure)
-    fragment = pio.to_html(
-        shown,
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=f"{prefix}-{key}",
-        config=PLOTLY_CONFIG,
-    )
-
-    # Greedy on purpose: one script per fragment, so this spans to its real closing tag.
-    def escape(match: re.Match[str]) -> str:
-        return match.group(1) + match.group(2).replace("</", "<\\/") + match.group(3)
-
-    return Chart(key, title, caption, Markup(_SCRIPT_BODY.sub(escape, fragment)))
+def _chart(key: str, figure: Figure, caption: str, prefix: str = "chart") -> Chart:
+    title = str(figure["layout"].get("title", {}).get("text") or key.replace("_", " ").capitalize())
+    return Chart(key, title, caption, f"{prefix}-{key}")
 
 
 def _captions(analysis: Analysis, crypto: str, equity: str) -> dict[str, str]:
@@ -360,14 +345,10 @@ PANEL_CAPTIONS = {
 }
 
 
-def _panels(analysis: Analysis) -> dict[str, Chart]:
-    figures = build_signal_figures(
+def _panel_figures(analysis: Analysis) -> dict[str, Figure]:
+    return build_signal_figures(
         analysis, signals=analysis.signals, backtest=analysis.backtest, macro=analysis.macro
     )
-    return {
-        key: _chart(key, figure, PANEL_CAPTIONS.get(key, ""), prefix="panel")
-        for key, figure in figures.items()
-    }
 
 
 def _context(
@@ -381,6 +362,13 @@ def _context(
     captions = _captions(analysis, crypto, equity)
     figures = build_figures(analysis)
     charts = [_chart(key, figure, captions.get(key, "")) for key, figure in figures.items()]
+    panel_figures = _panel_figures(analysis)
+    panels = {
+        key: _chart(key, figure, PANEL_CAPTIONS.get(key, ""), prefix="panel")
+        for key, figure in panel_figures.items()
+    }
+    drawn = {chart.div: figures[chart.key] for chart in charts}
+    drawn.update({panel.div: panel_figures[key] for key, panel in panels.items()})
     notes = meta.get("notes") or []
     verdict = analysis.verdict()
     return {
@@ -425,14 +413,16 @@ def _context(
         "mode_sentence": MODE_SENTENCES.get(mode, ""),
         "notes": [str(note) for note in notes],
         "data_warnings": [str(warning) for warning in data_warnings],
-        "plotlyjs": Markup(get_plotlyjs()),
+        "plotlyjs": Markup(plotly_package_file("plotly.min.js").read_text(encoding="utf-8")),
+        "figures_js": Markup(figures_js()),
+        "figure_data": Markup(payload_json(figure_payload(drawn))),
         "charts": charts,
         "shifts": _shift_rows(analysis),
         "shift_within": _sessions(analysis.shift_within),
         "shift_limit": SHIFT_ROWS,
         "generated_at": generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         "version": version("comove"),
-        "panels": _panels(analysis),
+        "panels": panels,
         **_signal_context(analysis),
         **_evaluation_context(analysis),
         **_claims_context(analysis),

@@ -2,8 +2,8 @@
 
 Everything shown comes from a :class:`~comove.scan.engine.ScanResult`; this module only
 formats it. Text goes through Jinja2 autoescaping; the only markup marked safe is the
-inlined plotly.js and the figure fragment, whose script has ``</`` escaped (as in
-:mod:`comove.report.html`), so an asset named ``</script>`` cannot break out.
+inlined plotly.js, ``figures.js`` and the figure payload, whose JSON has ``</`` escaped (as
+in :mod:`comove.report.html`), so an asset named ``</script>`` cannot break out.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 import comove
-from comove._json import finite
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
-from comove.report.html import _chart
+from comove.report.charts import Figure, plotly_package_file, template
+from comove.report.payload import figure_payload, figures_js, payload_json
 from comove.report.templates import environment
 from comove.scan.engine import ScanResult
 
@@ -41,7 +39,7 @@ def _fmt(value: object, spec: str = "+.2f") -> str:
 
 def heatmap_figure(
     ranked: pd.DataFrame, windows: Sequence[int], rows: int = HEATMAP_ROWS
-) -> go.Figure:
+) -> Figure:
     """Latest correlation: assets (ranked, top ``rows``) × benchmark · window."""
     benchmarks = list(dict.fromkeys(ranked["benchmark"]))
     assets = list(dict.fromkeys(ranked["asset"]))[:rows]
@@ -54,29 +52,28 @@ def heatmap_figure(
                 z[i, j] = float(lookup.loc[(asset, bench), f"corr_{w}"])
     labels = [f"{b} · {w}" if len(benchmarks) > 1 else f"{w} sessions" for b, w in columns]
     text = [[_fmt(v) for v in row] for row in z]
-    figure = go.Figure(
-        go.Heatmap(
-            z=[[finite(v) for v in row] for row in z.tolist()],
-            x=labels,
-            y=assets,
-            text=text,
-            texttemplate="%{text}",
-            zmin=-1.0,
-            zmax=1.0,
-            colorscale="RdBu",
-            reversescale=True,
-            colorbar={"title": {"text": "corr"}},
-            hovertemplate="%{y} vs %{x}: %{text}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title={"text": "Latest correlation"},
-        height=max(320, 22 * len(assets) + 120),
-        yaxis={"autorange": "reversed", "type": "category"},
-        xaxis={"type": "category", "side": "top"},
-        template="plotly_white",
-    )
-    return figure
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "x": labels,
+        "y": assets,
+        "text": text,
+        "texttemplate": "%{text}",
+        "zmin": -1.0,
+        "zmax": 1.0,
+        "colorscale": "RdBu",
+        "reversescale": True,
+        "colorbar": {"title": {"text": "corr"}},
+        "hovertemplate": "%{y} vs %{x}: %{text}<extra></extra>",
+    }
+    layout = {
+        "title": {"text": "Latest correlation"},
+        "height": max(320, 22 * len(assets) + 120),
+        "yaxis": {"autorange": "reversed", "type": "category"},
+        "xaxis": {"type": "category", "side": "top"},
+        "template": template(),
+    }
+    return {"data": [heatmap], "layout": layout}
 
 
 def _rows(ranked: pd.DataFrame, main: int) -> list[dict[str, str]]:
@@ -136,7 +133,8 @@ def render_scan_report(
         "coupled": int(counts.get("newly coupled", 0)),
         "decoupled": int(counts.get("newly decoupled", 0)),
         "synthetic": bool(result.meta.get("synthetic", False)),
-        "heatmap": _chart("heatmap", figure, "").html,
+        "figure_data": Markup(payload_json(figure_payload({"chart-heatmap": figure}))),
+        "figures_js": Markup(figures_js()),
         "heatmap_rows": min(HEATMAP_ROWS, len(ranked)),
         "rows": _rows(ranked, config.main),
         "table_limit": TABLE_ROWS,
@@ -146,7 +144,7 @@ def render_scan_report(
             for a, b, r in result.skipped.itertuples(index=False)
         ],
         "warnings": [str(w) for w in result.warnings],
-        "plotlyjs": Markup(get_plotlyjs()),
+        "plotlyjs": Markup(plotly_package_file("plotly.min.js").read_text(encoding="utf-8")),
         "generated_at": when.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         "version": comove.__version__,
     }

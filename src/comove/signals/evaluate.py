@@ -86,15 +86,44 @@ def independent_count(positions: Sequence[int], horizon: int) -> int:
     return count
 
 
+def _block_starts(
+    n: int, block: int, n_boot: int, rng: np.random.Generator
+) -> tuple[int, np.ndarray]:
+    """The block length used and ``n_boot`` rows of block start positions into ``range(n)``."""
+    block = max(1, min(block, n))
+    return block, rng.integers(0, n, size=(n_boot, -(-n // block)))
+
+
 def block_bootstrap_indices(
     n: int, block: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
     """``n_boot`` rows of ``n`` circular-block-bootstrap positions into ``range(n)``."""
-    block = max(1, min(block, n))
-    blocks = -(-n // block)
-    starts = rng.integers(0, n, size=(n_boot, blocks))
+    block, starts = _block_starts(n, block, n_boot, rng)
     positions = (starts[:, :, None] + np.arange(block)[None, None, :]) % n
-    return positions.reshape(n_boot, blocks * block)[:, :n]
+    return positions.reshape(n_boot, starts.shape[1] * block)[:, :n]
+
+
+class _BlockSums:
+    """Sums of a series over circular-block-bootstrap samples, from per-block sums.
+
+    The sample drawn by :func:`block_bootstrap_indices` is its blocks laid end to end, the
+    last one cut to fill ``n``; so its sum is the sum of ``blocks`` precomputed circular
+    window sums, one gather per block instead of one per position.
+    """
+
+    def __init__(self, n: int, block: int, starts: np.ndarray) -> None:
+        self.n, self.block, self.starts = n, block, starts
+        self.last = n - (starts.shape[1] - 1) * block
+
+    def _window_sums(self, values: np.ndarray, length: int) -> np.ndarray:
+        wrapped = np.concatenate((values, values[:length]))
+        running = np.concatenate(([0.0], np.cumsum(wrapped)))
+        return running[length : length + self.n] - running[: self.n]
+
+    def of(self, values: np.ndarray) -> np.ndarray:
+        """One sum per bootstrap sample."""
+        full = self._window_sums(values, self.block)[self.starts[:, :-1]].sum(axis=1)
+        return full + self._window_sums(values, self.last)[self.starts[:, -1]]
 
 
 def _evidence(independent: int, lo: float, hi: float) -> str:
@@ -162,7 +191,8 @@ def event_study(
         defined = forward.notna().to_numpy()
         values = forward.to_numpy()[defined]
         n = len(values)
-        draws = block_bootstrap_indices(n, block, n_boot, rng) if n else np.empty((0, 0), int)
+        sums = _BlockSums(n, *_block_starts(n, block, n_boot, rng)) if n else None
+        boot_all = sums.of(values) / n if sums is not None else np.empty(0)
         for signal in SIGNALS:
             flags = onsets(result.columns[f"signal_{signal}"]).to_numpy()[defined]
             positions = np.flatnonzero(flags)
@@ -172,13 +202,10 @@ def event_study(
             mean_all = float(values.mean()) if n else math.nan
             lo = hi = ex_lo = ex_hi = math.nan
             independent = independent_count(positions.tolist(), int(h))
-            if independent >= MIN_INTERVAL_EVENTS and n:
-                sampled_flags = flags[draws]
-                sampled_values = values[draws]
-                counts = sampled_flags.sum(axis=1)
+            if independent >= MIN_INTERVAL_EVENTS and sums is not None:
+                counts = np.rint(sums.of(flags.astype("float64")))
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    boot_after = (sampled_values * sampled_flags).sum(axis=1) / counts
-                boot_all = sampled_values.mean(axis=1)
+                    boot_after = sums.of(np.where(flags, values, 0.0)) / counts
                 usable = counts > 0
                 if usable.sum() >= max(10, n_boot // 2):
                     lo, hi = np.percentile(boot_after[usable], [2.5, 97.5])

@@ -5,6 +5,7 @@ States are float arrays: 1.0 pass/on, 0.0 fail/off, NaN unknown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -75,11 +76,12 @@ def hold(raw: np.ndarray, min_duration: int) -> np.ndarray:
     until it is ``min_duration`` sessions old.
     """
     out = np.full(len(raw), np.nan)
-    state = np.nan
+    state = math.nan
     age = 0
-    for i, r in enumerate(raw):
-        if np.isnan(r) or np.isnan(state):
-            if not (np.isnan(r) and np.isnan(state)) and r != state:
+    # Plain floats: a loop over NumPy scalars is several times slower.
+    for i, r in enumerate(raw.tolist()):
+        if math.isnan(r) or math.isnan(state):
+            if not (math.isnan(r) and math.isnan(state)) and r != state:
                 age = 0
             state = r
         elif r != state and age >= min_duration:

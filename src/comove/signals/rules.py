@@ -395,13 +395,12 @@ def _stance(states: dict[str, np.ndarray]) -> np.ndarray:
 def _changes(
     name: str, states: np.ndarray, index: pd.Index, words: Callable[[float], str]
 ) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for i in range(1, len(states)):
-        before, after = states[i - 1], states[i]
-        if (np.isnan(before) and np.isnan(after)) or before == after:
-            continue
-        rows.append({"date": index[i], "signal": name, "from": words(before), "to": words(after)})
-    return rows
+    before, after = states[:-1], states[1:]
+    changed = ~((np.isnan(before) & np.isnan(after)) | (before == after))
+    return [
+        {"date": index[i], "signal": name, "from": words(states[i - 1]), "to": words(states[i])}
+        for i in (np.flatnonzero(changed) + 1).tolist()
+    ]
 
 
 def _state_word(value: float) -> str:
@@ -493,15 +492,10 @@ def evaluate_signals(table: pd.DataFrame, config: SignalConfig | None = None) ->
 
 def _since(series: np.ndarray, i: int, index: pd.Index) -> pd.Timestamp | None:
     """The first session of the run of equal values (NaN equal to NaN) that ends at row ``i``."""
-    value = series[i]
-    j = i
-    while j > 0:
-        prev = series[j - 1]
-        same = (np.isnan(prev) and np.isnan(value)) or prev == value
-        if not same:
-            break
-        j -= 1
-    return pd.Timestamp(index[j])
+    run = series[: i + 1]
+    same = np.isnan(run) if np.isnan(series[i]) else run == series[i]
+    breaks = np.flatnonzero(~same)
+    return pd.Timestamp(index[int(breaks[-1]) + 1 if len(breaks) else 0])
 
 
 def _composite_unknown(conditions: list[ConditionCheck]) -> bool:

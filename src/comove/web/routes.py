@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from comove._json import dumps
 from comove._text import quoted
 from comove.errors import ComoveError
+from comove.report.charts import plotly_package_file
 from comove.report.templates import environment
 from comove.web.service import (
     Computed,
@@ -246,18 +247,16 @@ def alerts(
 # --- the page -------------------------------------------------------------------------------
 
 
-def _plotly_js() -> Path:
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
 def _own(name: str) -> Path:
     return Path(str(resources.files("comove.web") / "static" / name))
 
 
 STATIC: dict[str, tuple[Path, str]] = {
-    "plotly.min.js": (_plotly_js(), "text/javascript; charset=utf-8"),
+    "plotly.min.js": (plotly_package_file("plotly.min.js"), "text/javascript; charset=utf-8"),
+    "figures.js": (
+        Path(str(resources.files("comove.report") / "static" / "figures.js")),
+        "text/javascript; charset=utf-8",
+    ),
     "app.js": (_own("app.js"), "text/javascript; charset=utf-8"),
     "style.css": (_own("style.css"), "text/css; charset=utf-8"),
 }

@@ -417,14 +417,13 @@ def backtest_answer(computed: Computed, analysis: Analysis) -> dict[str, Any]:
 
 
 def figures_answer(computed: Computed, analysis: Analysis) -> str:
-    """The report's figures as plotly JSON, in the report's order, titles split off."""
+    """The report's figures in the report's order, as the compact payload the page resolves
+    (:mod:`comove.report.payload`), with the meta."""
     from comove.report.charts import all_figures
+    from comove.report.payload import figure_payload, payload_json
 
-    parts = [
-        dumps(key) + ':{"title":' + dumps(title) + ',"figure":' + figure + "}"
-        for key, title, figure in all_figures(analysis)
-    ]
-    return '{"meta":' + dumps(_meta(computed, analysis)) + ',"figures":{' + ",".join(parts) + "}}"
+    payload = {"meta": _meta(computed, analysis), **figure_payload(all_figures(analysis))}
+    return payload_json(payload)
 
 
 def as_request_error(exc: ComoveError, dashboard: Dashboard) -> RequestError:

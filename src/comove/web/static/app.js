@@ -49,7 +49,8 @@
 
   function drawFigures(payload) {
     const holder = $("charts");
-    const keys = Object.keys(payload.figures);
+    const figures = window.comoveFigures.resolve(payload);
+    const keys = Object.keys(figures);
     for (const old of [...holder.querySelectorAll("section.chart")]) {
       if (!keys.includes(old.dataset.key)) {
         window.Plotly.purge(old.querySelector("div"));
@@ -57,7 +58,7 @@
       }
     }
     for (const key of keys) {
-      const entry = payload.figures[key];
+      const entry = figures[key];
       let section = holder.querySelector('section.chart[data-key="' + CSS.escape(key) + '"]');
       if (!section) {
         section = el("section", null, "chart");
