@@ -82,7 +82,8 @@ class Visit:
         page.route("**/*", self._route)
 
     def _console(self, message: Any) -> None:
-        if message.type == "error":
+        # plotly.js reports bad figure data as "WARN: ..." log lines, not as errors.
+        if message.type in ("error", "warning") or message.text.startswith("WARN"):
             self.errors.append(f"console: {message.text}")
 
     def _dialog(self, dialog: Any) -> None:

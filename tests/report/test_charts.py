@@ -234,10 +234,17 @@ def test_matched_shifts_are_marked(analysis: Analysis, figures: dict) -> None:
 
 def test_macd_lines_and_histogram_per_asset(analysis: Analysis, figures: dict) -> None:
     figure = figures["macd"]
-    bars = [t for t in figure["data"] if t["type"] == "bar"]
-    assert len(bars) == 2
-    assert {t.get("yaxis", "y") for t in bars} == {"y", "y2"}
-    np.testing.assert_array_equal(_values(bars[0]), analysis.table["macd_hist_crypto"].to_numpy())
+    bars = [t for t in figure["data"] if t["name"] == "Histogram"]
+    # Per asset, one green area (at or above zero) and one red (below) for the histogram.
+    assert len(bars) == 4
+    assert [t.get("yaxis", "y") for t in bars] == ["y", "y", "y2", "y2"]
+    up, down = (_values(t) for t in bars[:2])
+    hist = analysis.table["macd_hist_crypto"].to_numpy()
+    np.testing.assert_array_equal(up + down, hist)
+    assert (up[np.isfinite(up)] >= 0).all()
+    assert (down[np.isfinite(down)] <= 0).all()
+    assert [t["fill"] for t in bars] == ["tozeroy"] * 4
+    assert [t["showlegend"] for t in bars] == [True, False, False, False]
     for name in ("CRYPTO MACD", "EQUITY MACD"):
         _trace(figure, name)
     assert len([t for t in figure["data"] if t["name"] == "Signal"]) == 2

@@ -48,15 +48,15 @@ def macro(analysis: Analysis) -> pd.DataFrame:
     return frame
 
 
-def test_liquidity_bars_stack_to_a_mean_score(macro: pd.DataFrame) -> None:
+def test_liquidity_areas_stack_to_a_mean_score(macro: pd.DataFrame) -> None:
     averaged = macro.assign(
         liquidity_score=macro[["contrib_net_liquidity", "contrib_dollar"]].mean(axis=1)
     )
     averaged.iloc[:5, 1] = np.nan  # one input missing: the score is the other one alone
     averaged.iloc[:5, 2] = averaged.iloc[:5, 0]
     figure = liquidity_figure(averaged)
-    bars = [np.asarray(t["y"], dtype="float64") for t in figure["data"] if t["type"] == "bar"]
-    stacked = np.nansum(np.vstack(bars), axis=0)
+    parts = [np.asarray(t["y"], dtype="float64") for t in figure["data"] if "stackgroup" in t]
+    stacked = np.nansum(np.vstack(parts), axis=0)
     np.testing.assert_allclose(stacked, averaged["liquidity_score"], atol=1e-12)
 
 
@@ -141,9 +141,8 @@ def test_signal_figures_draw_the_data(
         np.asarray(curve["data"][0]["y"], dtype="float64"), evaluation.backtest.equity["strategy"]
     )
     liquidity = liquidity_figure(macro)
-    bars = [t for t in liquidity["data"] if t["type"] == "bar"]
-    assert [t["name"] for t in bars] == ["net liquidity", "dollar"]
-    np.testing.assert_allclose(
-        np.asarray(bars[0]["y"], dtype="float64"), macro["contrib_net_liquidity"]
-    )
-    assert liquidity["layout"]["barmode"] == "relative"
+    areas = [t for t in liquidity["data"] if "stackgroup" in t]
+    assert [t["name"] for t in areas if t["showlegend"]] == ["net liquidity", "dollar"]
+    up, down = (np.asarray(t["y"], dtype="float64") for t in areas[:2])
+    np.testing.assert_allclose(up + down, macro["contrib_net_liquidity"])
+    assert [t["stackgroup"] for t in areas] == ["contributions+", "contributions-"] * 2

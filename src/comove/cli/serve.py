@@ -53,7 +53,7 @@ def serve(
         from comove.config import load_settings
 
         settings = load_settings(config).with_store(store)
-        web = create_app(settings, host=host, refresh_seconds=refresh)
+        web = create_app(settings, host=host, refresh_seconds=refresh, keep_warm=True)
         shown = f"[{host}]" if ":" in host else host
         stderr_console().print(
             f"comove dashboard on http://{shown}:{port}/ (store {settings.store_path.name}); "

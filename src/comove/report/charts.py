@@ -46,8 +46,6 @@ UP_COLOR = "#1a9850"
 DOWN_COLOR = "#d73027"
 REFERENCE_COLOR = "#7f7f7f"
 SHADE_COLOR = "rgba(27, 158, 119, 0.13)"
-# Two-colour scale for 0/1 values (bars coloured by sign, signal states).
-SIGN_SCALE = [[0.0, DOWN_COLOR], [0.5, DOWN_COLOR], [0.5, UP_COLOR], [1.0, UP_COLOR]]
 
 SINGLE_HEIGHT = 420
 DOUBLE_HEIGHT = 520
@@ -466,24 +464,49 @@ def rsi_figure(analysis: Analysis) -> Figure:
     return _style(fig, "Momentum: RSI (30 / 50 / 70)", height=DOUBLE_HEIGHT)
 
 
-def _sign_bars(
-    x: np.ndarray, values: np.ndarray, name: str, hover: str, **extra: Any
-) -> dict[str, Any]:
-    """Bars green where the value is at or above zero, red below (one 0/1 colour array)."""
-    return {
-        "type": "bar",
-        "x": x,
-        "y": values,
-        "name": name,
-        "marker": {
-            "color": (values >= 0).astype(np.uint8),
-            "colorscale": SIGN_SCALE,
-            "cmin": 0,
-            "cmax": 1,
-        },
-        "hovertemplate": hover,
-        **extra,
-    }
+def _signed_areas(
+    x: np.ndarray,
+    values: np.ndarray,
+    name: str,
+    colors: tuple[str, str],
+    hover: str,
+    *,
+    alpha: float = 0.5,
+    stack: str | None = None,
+    showlegend: bool = True,
+    legendgroup: str | None = None,
+) -> list[dict[str, Any]]:
+    """A daily series drawn like bars by sign, as two filled step areas (above and below
+    zero) with one legend entry: thousands of SVG bars take plotly.js seconds to draw, one
+    path per area milliseconds. With ``stack``, the areas stack on the other series of the
+    same stack, positive parts up and negative parts down (as relative bars do).
+    """
+    traces = []
+    for part, color, first in (
+        (np.maximum(values, 0.0), colors[0], True),
+        (np.minimum(values, 0.0), colors[1], False),
+    ):
+        trace: dict[str, Any] = {
+            "type": "scatter",
+            "x": x,
+            "y": part,
+            "name": name,
+            "mode": "lines",
+            "line": {"width": 0, "shape": "hv", "color": color},
+            "fillcolor": _rgba(color, alpha),
+            "legendgroup": legendgroup or name,
+            "showlegend": showlegend and first,
+        }
+        if stack is None:
+            trace["fill"] = "tozeroy"
+        else:
+            trace["stackgroup"] = f"{stack}{'+' if first else '-'}"
+        if first:
+            trace.update(customdata=values, hovertemplate=hover)
+        else:
+            trace["hoverinfo"] = "skip"
+        traces.append(trace)
+    return traces
 
 
 def macd_figure(analysis: Analysis) -> Figure:
@@ -493,10 +516,11 @@ def macd_figure(analysis: Analysis) -> Figure:
     fig = _figure(rows=2)
     for row, label, name, color in _pair_rows(analysis):
         hist = _values(table[f"macd_hist_{label}"])
-        histogram = _sign_bars(
-            x, hist, "Histogram", "%{y:.2f}", opacity=0.5, legendgroup="hist", showlegend=row == 1
-        )
-        _add(fig, histogram, row)
+        for area in _signed_areas(
+            x, hist, "Histogram", (UP_COLOR, DOWN_COLOR), "%{customdata:.2f}",
+            legendgroup="hist", showlegend=row == 1,
+        ):  # fmt: skip
+            _add(fig, area, row)
         _add(
             fig,
             _line(x, _values(table[f"macd_{label}"]), f"{name} MACD", color, 1.5, "%{y:.2f}"),
@@ -518,7 +542,6 @@ def macd_figure(analysis: Analysis) -> Figure:
             row,
         )
         _axis_update(fig, "yaxis", row, title={"text": f"{name} MACD"})
-    fig["layout"]["bargap"] = 0.0
     _shift_markers(fig, analysis, "macd", lambda label: f"macd_{label}")
     return _style(fig, "Momentum: MACD (12, 26, 9)", height=DOUBLE_HEIGHT)
 
@@ -666,14 +689,15 @@ def equity_curve_figure(result: BacktestResult, crypto: str = "ETH") -> Figure:
 
 
 def liquidity_figure(macro: pd.DataFrame) -> Figure:
-    """Each input's contribution to the liquidity score (stacked bars) and the score itself."""
+    """Each input's contribution to the liquidity score (stacked areas: positive parts up,
+    negative parts down, as relative bars) and the score itself."""
     fig = _figure()
     x = _dates(macro.index)
     contributions = [c for c in macro.columns if str(c).startswith("contrib_")]
     parts = macro[contributions].astype("float64")
     if contributions and "liquidity_score" in macro:
         # A score that is the mean of the available inputs: draw each input's share of it
-        # (value / inputs available that session) so the bars stack exactly to the score.
+        # (value / inputs available that session) so the areas stack exactly to the score.
         count = parts.notna().sum(axis=1)
         shares = parts.div(count.where(count > 0), axis=0)
         score = macro["liquidity_score"].astype("float64")
@@ -681,22 +705,17 @@ def liquidity_figure(macro: pd.DataFrame) -> Figure:
         if known.any() and np.allclose(shares[known].sum(axis=1), score[known], atol=1e-9):
             parts = shares
     for i, column in enumerate(contributions):
-        _add(
-            fig,
-            {
-                "type": "bar",
-                "x": x,
-                "y": _values(parts[column]),
-                "name": str(column).removeprefix("contrib_").replace("_", " "),
-                "marker": {"color": CONTRIB_COLORS[i % len(CONTRIB_COLORS)], "line": {"width": 0}},
-                "hovertemplate": "%{y:+.2f}",
-            },
-        )
+        color = CONTRIB_COLORS[i % len(CONTRIB_COLORS)]
+        label = str(column).removeprefix("contrib_").replace("_", " ")
+        for area in _signed_areas(
+            x, _values(parts[column]), label, (color, color), "%{customdata:+.2f}",
+            alpha=0.75, stack="contributions",
+        ):  # fmt: skip
+            _add(fig, area)
     if "liquidity_score" in macro:
         score_line = _values(macro["liquidity_score"])
         _add(fig, _line(x, score_line, "Liquidity score", "#000000", 1.6, "%{y:+.2f}"))
     _hline(fig, 0.0)
-    fig["layout"].update(barmode="relative", bargap=0.0)
     return _style(
         fig, "Macro liquidity: score and each input's contribution", yaxis_title="Contribution"
     )
@@ -713,9 +732,15 @@ def breadth_figure(table: pd.DataFrame, signals: SignalResult | None = None) -> 
         change = signals.values[change_column]
         lookback = signals.config.breadth_lookback
         name = f"{lookback}-session change"
-        _add(fig, _sign_bars(_dates(change.index), _values(change), name, "%{y:+.3f}"), row=2)
+        for area in _signed_areas(
+            _dates(change.index),
+            _values(change),
+            name,
+            (UP_COLOR, DOWN_COLOR),
+            "%{customdata:+.3f}",
+        ):
+            _add(fig, area, row=2)
         _axis_update(fig, "yaxis", 2, title={"text": name})
-        fig["layout"]["bargap"] = 0.0
     return _style(fig, "Small-cap breadth (Russell 2000 / S&P 500)", height=DOUBLE_HEIGHT)
 
 

@@ -333,8 +333,9 @@ PANEL_CAPTIONS = {
         "held from the next session, costs charged on every change of exposure."
     ),
     "liquidity": (
-        "Each macro input's contribution to the liquidity score (bars, stacked to the score; "
-        "when the score averages its inputs, each bar is the input's standardised value over "
+        "Each macro input's contribution to the liquidity score (areas stacked to the score, "
+        "positive ones up and negative ones down; "
+        "when the score averages its inputs, each area is the input's standardised value over "
         "the number of inputs available that session) and the score (line); above zero, "
         "liquidity is supportive. Inputs count only from the session after they were published."
     ),

@@ -14,17 +14,21 @@ import hmac
 import ipaddress
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from comove._text import clip
 from comove.errors import ConfigError
-from comove.web.service import Dashboard, RequestError
+from comove.web.service import RETRY_AFTER, Dashboard, RequestError
 
 if TYPE_CHECKING:
     from comove.config import Settings
@@ -59,9 +63,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def error_response(status: int, message: str, detail: Any = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": message, "detail": detail}, status_code=status, headers=headers)
+def error_response(
+    status: int, message: str, detail: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    extra = dict(headers or {})
+    if status == 401:
+        extra["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        extra.setdefault("Retry-After", str(RETRY_AFTER))
+    return JSONResponse({"error": message, "detail": detail}, status_code=status, headers=extra)
 
 
 def _given_token(request: Request) -> str | None:
@@ -82,6 +92,70 @@ def _host_name(request: Request) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def _token_cookie(token: str) -> str:
+    holder = Response()
+    holder.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/")
+    return holder.headers["set-cookie"]
+
+
+class Guard:
+    """Host check, token check and security headers, as plain ASGI middleware (Starlette's
+    ``BaseHTTPMiddleware`` costs a tenth of a cached answer's time)."""
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...], required: str | None) -> None:
+        self.app = app
+        self.hosts = hosts
+        self.required = required
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        cookie = (
+            _token_cookie(self.required)
+            if self.required is not None and path == "/" and request.query_params.get("token")
+            else None
+        )
+        started = False
+
+        async def with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if path.startswith("/api/") or path == "/":
+                    headers.setdefault("Cache-Control", "no-store")
+                if cookie is not None and message["status"] == 200:
+                    headers.append("set-cookie", cookie)
+            await send(message)
+
+        if self.hosts and _host_name(request) not in self.hosts:
+            refused: Response = error_response(
+                400, "unexpected Host header", "address the dashboard as 127.0.0.1 or localhost"
+            )
+            await refused(scope, receive, with_headers)
+            return
+        if self.required is not None and not hmac.compare_digest(
+            (_given_token(request) or "").encode("utf-8"), self.required.encode("utf-8")
+        ):
+            refused = error_response(
+                401, "missing or wrong token", "send Authorization: Bearer TOKEN or ?token=TOKEN"
+            )
+            await refused(scope, receive, with_headers)
+            return
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            log.exception("unexpected error answering %s", path)
+            if started:
+                raise
+            await error_response(500, "internal error", None)(scope, receive, with_headers)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -89,6 +163,7 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Sequence[str] | None = None,
     refresh_seconds: int = 60,
+    keep_warm: bool = False,
 ) -> FastAPI:
     """The dashboard and API for the store of ``settings``.
 
@@ -103,6 +178,9 @@ def create_app(
         loopback, anything otherwise (the token guards it).
     refresh_seconds
         How often the page refreshes itself.
+    keep_warm
+        Compute the configured pair in the background at start and after every store
+        write, so the page draws at once (``comove serve`` does; tests need not).
 
     Raises
     ------
@@ -124,50 +202,30 @@ def create_app(
         tuple(allowed_hosts) if allowed_hosts is not None else (LOOPBACK_NAMES if loopback else ())
     )
 
+    board = Dashboard(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if keep_warm:
+            threading.Thread(
+                target=board.keep_warm, args=(stop,), name="comove-warm", daemon=True
+            ).start()
+        yield
+        stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="comove dashboard API",
         version="1",
         description="Read-only view of the comove store: the analysis, signals, backtest and alerts.",
         docs_url=None,  # the Swagger page loads scripts from a CDN; the schema is at /openapi.json
         redoc_url=None,
     )
-    app.state.dashboard = Dashboard(settings)
+    app.state.dashboard = board
     app.state.refresh_seconds = max(5, int(refresh_seconds))
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if hosts and _host_name(request) not in hosts:
-            response: Response = error_response(
-                400, "unexpected Host header", "address the dashboard as 127.0.0.1 or localhost"
-            )
-        elif required is not None and not hmac.compare_digest(
-            (_given_token(request) or "").encode("utf-8"), required.encode("utf-8")
-        ):
-            response = error_response(
-                401, "missing or wrong token", "send Authorization: Bearer TOKEN or ?token=TOKEN"
-            )
-        else:
-            try:
-                response = await call_next(request)
-            except Exception:
-                log.exception("unexpected error answering %s", request.url.path)
-                response = error_response(500, "internal error", None)
-            if (
-                required is not None
-                and request.query_params.get("token")
-                and request.url.path == "/"
-                and response.status_code == 200
-            ):
-                response.set_cookie(
-                    TOKEN_COOKIE, required, httponly=True, samesite="strict", path="/"
-                )
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith("/api/") or request.url.path == "/":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(Guard, hosts=hosts, required=required)
 
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> JSONResponse:
@@ -189,7 +247,10 @@ def create_app(
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such page: {clip(request.url.path, 80)}"
-        return error_response(exc.status_code, message, None)
+        if exc.status_code == 405:
+            message = f"{request.method} is not allowed on {clip(request.url.path, 80)}"
+        # Starlette's own headers (405's Allow) go out with the JSON error.
+        return error_response(exc.status_code, message, None, exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

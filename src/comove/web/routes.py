@@ -1,19 +1,22 @@
 """The JSON API (``/api/...``), the page (``/``) and its static files.
 
-Handlers are plain ``def``: reading DuckDB and computing run in FastAPI's thread pool,
-never on the event loop. No handler takes a file-system path from a request: static files
-are a fixed table built at import.
+Reading DuckDB and computing run in the thread pool, never on the event loop: the answers
+built from an analysis are ``async`` only to hand back an answer already cached without
+a thread hop, and go to the pool for anything else. No handler takes a file-system path
+from a request: static files are a fixed table built at import.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
@@ -29,9 +32,11 @@ from comove.web.service import (
     RequestError,
     Span,
     analysis_answer,
+    answer_name,
     as_request_error,
     backtest_answer,
     check_span,
+    columns_of,
     figures_answer,
     signals_answer,
     windows_of,
@@ -101,14 +106,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or wrong token"},
     404: {"model": ErrorOut, "description": "Unknown symbol; detail lists the valid ones"},
     422: {"model": ErrorOut, "description": "A parameter is invalid; the message names it"},
-    503: {"model": ErrorOut, "description": "The store is busy (being written); retry"},
+    503: {
+        "model": ErrorOut,
+        "description": "The store is being written, or the dashboard is busy; retry after "
+        "the Retry-After seconds",
+    },
 }
 
 api_router = APIRouter(prefix="/api", tags=["api"])
 page_router = APIRouter(include_in_schema=False)
 
 
-def dashboard(request: Request) -> Dashboard:
+async def dashboard(request: Request) -> Dashboard:
     board: Dashboard = request.app.state.dashboard
     return board
 
@@ -123,7 +132,27 @@ class PairQuery:
     span: Span
 
 
-def pair_query(
+def _pair_query(
+    board: Dashboard,
+    crypto: str | None,
+    equity: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    windows: str | None,
+) -> PairQuery:
+    check_span(since, until)
+    sizes = windows_of(windows, board.settings.windows)
+    try:
+        symbols = board.resolve(crypto, equity)
+    except ComoveError as exc:
+        raise as_request_error(exc, board) from None
+    key = PairKey(symbols[0], symbols[1], sizes)
+    span = Span(since, until)
+    board.check_overlap(key, span)
+    return PairQuery(board, key, span)
+
+
+async def pair_query(
     board: Board,
     crypto: Annotated[
         str | None,
@@ -144,16 +173,9 @@ def pair_query(
         ),
     ] = None,
 ) -> PairQuery:
-    check_span(since, until)
-    sizes = windows_of(windows, board.settings.windows)
-    try:
-        symbols = board.resolve(crypto, equity)
-    except ComoveError as exc:
-        raise as_request_error(exc, board) from None
-    key = PairKey(symbols[0], symbols[1], sizes)
-    span = Span(since, until)
-    board.check_overlap(key, span)
-    return PairQuery(board, key, span)
+    if board.symbols_fresh():
+        return _pair_query(board, crypto, equity, since, until, windows)
+    return await run_in_threadpool(_pair_query, board, crypto, equity, since, until, windows)
 
 
 Pair = Annotated[PairQuery, Depends(pair_query)]
@@ -177,18 +199,26 @@ def _accepts_gzip(request: Request) -> bool:
     )
 
 
-def _answer(request: Request, query: PairQuery, name: str, build: Any) -> Response:
-    """A cached answer, sent gzip-compressed (compressed once) to clients that accept it."""
+def _build(query: PairQuery, name: str, build: Any, packed: bool) -> bytes:
     computed = _computed(query)
     try:
-        if _accepts_gzip(request):
-            body = computed.gzipped(query.span, name, build)
-            headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-        else:
-            body = computed.answer(query.span, name, build)
-            headers = {"Vary": "Accept-Encoding"}
+        if packed:
+            return computed.gzipped(query.span, name, build)
+        return computed.answer(query.span, name, build)
     except ComoveError as exc:
         raise as_request_error(exc, query.board) from None
+
+
+async def _answer(request: Request, query: PairQuery, name: str, build: Any) -> Response:
+    """A cached answer, sent gzip-compressed (compressed once) to clients that accept it;
+    built in the thread pool when not cached yet."""
+    packed = _accepts_gzip(request)
+    body = query.board.cached_answer(query.key, query.span, name, packed)
+    if body is None:
+        body = await run_in_threadpool(_build, query, name, build, packed)
+    headers = {"Vary": "Accept-Encoding"}
+    if packed:
+        headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=JSON, headers=headers)
 
 
@@ -212,27 +242,42 @@ def pairs(board: Board) -> Response:
 
 
 @api_router.get("/analysis", response_model=AnalysisOut, responses=ERRORS)
-def analysis(request: Request, query: Pair) -> Response:
+async def analysis(
+    request: Request,
+    query: Pair,
+    columns: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description=(
+                "Table columns to return, comma-separated (default: all; empty: no rows, "
+                "only the metadata and the latest reading)."
+            ),
+            examples=["corr_60,rsi_crypto"],
+        ),
+    ] = None,
+) -> Response:
     """The analysis table as records (NaN as null), its metadata and the latest reading."""
-    return _answer(request, query, "analysis", analysis_answer)
+    chosen = columns_of(columns, query.key.windows)
+    return await _answer(request, query, answer_name("analysis", chosen), analysis_answer(chosen))
 
 
 @api_router.get("/signals", response_model=SignalsOut, responses=ERRORS)
-def signals(request: Request, query: Pair) -> Response:
+async def signals(request: Request, query: Pair) -> Response:
     """The checklist of every signal on the latest session and the history of state changes."""
-    return _answer(request, query, "signals", signals_answer)
+    return await _answer(request, query, "signals", signals_answer)
 
 
 @api_router.get("/backtest", response_model=BacktestOut, responses=ERRORS)
-def backtest(request: Request, query: Pair) -> Response:
+async def backtest(request: Request, query: Pair) -> Response:
     """The stance overlay's metrics against buy-and-hold, the event study and the claims check."""
-    return _answer(request, query, "backtest", backtest_answer)
+    return await _answer(request, query, "backtest", backtest_answer)
 
 
 @api_router.get("/figures", response_model=FiguresOut, responses=ERRORS)
-def figures(request: Request, query: Pair) -> Response:
+async def figures(request: Request, query: Pair) -> Response:
     """The report's charts as plotly figure JSON (what the page draws with Plotly.react)."""
-    return _answer(request, query, "figures", figures_answer)
+    return await _answer(request, query, "figures", figures_answer)
 
 
 @api_router.get("/alerts", response_model=AlertsOut, responses=ERRORS)
@@ -264,14 +309,21 @@ _STATIC_BYTES: dict[str, bytes] = {}
 
 
 @page_router.get("/static/{name}")
-def static(name: str) -> Response:
+def static(request: Request, name: str) -> Response:
     entry = STATIC.get(name)
     if entry is None:
         raise RequestError(404, f"no static file {quoted(name, 60)}", {"files": sorted(STATIC)})
-    body = _STATIC_BYTES.get(name)
+    packed = _accepts_gzip(request)
+    key = name + (".gz" if packed else "")
+    body = _STATIC_BYTES.get(key)
     if body is None:
-        body = _STATIC_BYTES[name] = entry[0].read_bytes()
-    return Response(body, media_type=entry[1], headers={"Cache-Control": "public, max-age=3600"})
+        raw = entry[0].read_bytes()
+        # plotly.js is 4.8 MB, 1.4 MB compressed: compressed once per process.
+        body = _STATIC_BYTES[key] = gzip.compress(raw, compresslevel=6, mtime=0) if packed else raw
+    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+    if packed:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=entry[1], headers=headers)
 
 
 @page_router.get("/", response_class=HTMLResponse)

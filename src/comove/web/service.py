@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import logging
 import threading
+import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,17 +34,59 @@ from comove.config import Settings, parse_windows
 from comove.data.store import Store
 from comove.errors import ComoveError, ConfigError, StoreError
 from comove.pipeline import AnalysisOptions, PairRequest, load_inputs
-from comove.pipeline.analysis import analyze_inputs
+from comove.pipeline.analysis import analyze_inputs, table_columns
 from comove.pipeline.sources import parse_chain, stored_for_chain
 
 if TYPE_CHECKING:
     from comove.pipeline import Analysis
 
+log = logging.getLogger("comove.web")
+
 CACHE_SIZE = 8
 SPANS_PER_PAIR = 64
+WORKERS = 2
+QUEUE = 32
+RETRY_AFTER = 2
+STATE_SECONDS = 0.1
 STORE_LOCK_TIMEOUT = 5.0
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2200, 12, 31)
+
+
+class WorkQueue:
+    """At most ``running`` computations at once and ``waiting`` in line; beyond that a
+    request is answered 503 with ``Retry-After`` at once, so a flood of distinct requests
+    cannot pile up threads, and cached answers never wait behind it."""
+
+    def __init__(self, running: int, waiting: int, patience: float = 20.0) -> None:
+        self._slots = threading.Semaphore(running)
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self.limit = waiting
+        self.patience = patience
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._slots.acquire(blocking=False):
+            with self._lock:
+                if self._waiting >= self.limit:
+                    raise _busy()
+                self._waiting += 1
+            try:
+                acquired = self._slots.acquire(timeout=self.patience)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if not acquired:
+                raise _busy()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+def _busy() -> RequestError:
+    return RequestError(503, "the dashboard is busy computing; retry shortly", {"retry": True})
 
 
 class RequestError(Exception):
@@ -92,10 +137,12 @@ class Span:
 
 @dataclass
 class Computed:
-    """One analysis over the whole history, and the answers cut from it, built on first use."""
+    """One analysis over the whole history, and the answers cut from it, built on first use
+    (one at a time per pair, each build taking a slot of the dashboard's work queue)."""
 
     analysis: Analysis
     notes: list[str]
+    queue: WorkQueue
     answers: OrderedDict[tuple[Span, str], bytes] = field(default_factory=OrderedDict)
     spans: dict[Span, Analysis] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,7 +166,8 @@ class Computed:
         with self.lock:
             cached = self.answers.get(key)
             if cached is None:
-                value = build(self, self.shown(span))
+                with self.queue.slot():
+                    value = build(self, self.shown(span))
                 cached = (value if isinstance(value, str) else dumps(value)).encode("utf-8")
                 self.answers[key] = cached
                 self._trim()
@@ -163,12 +211,20 @@ class Dashboard:
         self._cache_lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._symbols: tuple[tuple[Any, ...], StoredSymbols] | None = None
+        self._state: tuple[float, tuple[Any, ...]] | None = None
+        self.state_seconds = STATE_SECONDS
+        self.queue = WorkQueue(WORKERS, QUEUE)
         self.computations = 0
 
     # -- the store ---------------------------------------------------------------------
 
     def store_state(self) -> tuple[Any, ...]:
-        """Changes whenever the store file (or its write-ahead log) is written."""
+        """Changes whenever the store file (or its write-ahead log) is written; read at
+        most every ``state_seconds`` (a request asks several times)."""
+        now = time.monotonic()
+        seen = self._state
+        if seen is not None and now - seen[0] < self.state_seconds:
+            return seen[1]
         state: list[Any] = []
         for path in (self.store_path, self.store_path.with_name(self.store_path.name + ".wal")):
             try:
@@ -177,7 +233,8 @@ class Dashboard:
                 state.append(None)
             else:
                 state.append((info.st_mtime_ns, info.st_size))
-        return tuple(state)
+        self._state = (now, tuple(state))
+        return self._state[1]
 
     def _open(self) -> Store:
         return Store(self.store_path, read_only=True, lock_timeout=STORE_LOCK_TIMEOUT)
@@ -222,8 +279,22 @@ class Dashboard:
         self._symbols = (state, found)
         return found
 
+    def symbols_fresh(self) -> bool:
+        """Whether :meth:`symbols` can answer without opening the store."""
+        cached = self._symbols
+        return cached is not None and cached[0] == self.store_state()
+
+    def cached_answer(self, key: PairKey, span: Span, name: str, packed: bool) -> bytes | None:
+        """An answer already built for the store as it is now, or ``None`` (never blocks)."""
+        hit = self._cache.get((key, self.store_state()))
+        if hit is None:
+            return None
+        return hit.answers.get((span, name + (".gz" if packed else "")))
+
     def resolve(self, crypto: str | None, equity: str | None) -> tuple[str | None, str | None]:
-        """Check asked-for symbols against the store; ``None`` keeps the configured chain."""
+        """Check asked-for symbols against the store; ``None`` keeps the configured chain,
+        and so does the symbol the chain resolves to (one key, one computation, for the
+        page's explicit default and an API call without symbols)."""
         stored = self.symbols()
         for name, given, valid, fallback in (
             ("crypto", crypto, stored.crypto, stored.default_crypto),
@@ -242,7 +313,10 @@ class Dashboard:
                     f"{name}: unknown symbol {quoted(given, 40)}; stored {name} symbols: {shown}",
                     {"parameter": name, "valid": list(valid)},
                 )
-        return crypto, equity
+        return (
+            None if crypto == stored.default_crypto else crypto,
+            None if equity == stored.default_equity else equity,
+        )
 
     def check_overlap(self, key: PairKey, span: Span) -> None:
         """A span outside the stored data fails here, before anything is read or computed."""
@@ -299,12 +373,37 @@ class Dashboard:
         )
 
     def _compute(self, key: PairKey) -> Computed:
-        with warnings.catch_warnings(record=True) as caught:
+        with self.queue.slot(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             inputs = load_inputs(self.request(key), self.settings)
             analysis = analyze_inputs(inputs, self.settings, AnalysisOptions(windows=key.windows))
         self.computations += 1
-        return Computed(analysis, [self.public_message(str(w.message)) for w in caught])
+        notes = [self.public_message(str(w.message)) for w in caught]
+        return Computed(analysis, notes, self.queue)
+
+    # -- keeping the configured pair warm ----------------------------------------------
+
+    def warm(self) -> None:
+        """Compute the configured pair and the answers the page asks for first, so a page
+        opened on a fresh server (or after a store write) draws at once."""
+        try:
+            key = PairKey(*self.resolve(None, None), self.settings.windows)
+            computed = self.computed(key)
+            for name, build in PAGE_ANSWERS.items():
+                computed.answer(Span(), name, build)
+                computed.gzipped(Span(), name, build)
+        except (ComoveError, RequestError) as exc:
+            log.info("dashboard warm-up skipped: %s", self.public_message(str(exc)))
+
+    def keep_warm(self, stop: threading.Event, every: float = 2.0) -> None:
+        """Warm now, then again whenever the store changes, until ``stop`` is set."""
+        seen: tuple[Any, ...] | None = None
+        while not stop.is_set():
+            state = self.store_state()
+            if state != seen:
+                seen = state
+                self.warm()
+            stop.wait(every)
 
     # -- answers that do not need an analysis ------------------------------------------
 
@@ -386,20 +485,45 @@ def _meta(computed: Computed, analysis: Analysis) -> dict[str, Any]:
     return {**analysis.meta, "warnings": computed.notes}
 
 
-def analysis_answer(computed: Computed, analysis: Analysis) -> str:
-    table = analysis.table.copy()
-    table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m-%d")
-    table.index.name = "date"
-    # pandas writes NaN as null; the rest is spliced so the table is never re-parsed.
-    records = table.reset_index().to_json(orient="records", double_precision=15)
-    head = dumps(
-        {
-            "meta": _meta(computed, analysis),
-            "latest": analysis.to_dict(),
-            "columns": ["date", *map(str, analysis.table.columns)],
-        }
-    )
-    return head[:-1] + ',"records":' + records + "}"
+def columns_of(text: str | None, windows: tuple[int, ...]) -> tuple[str, ...] | None:
+    """The ``columns`` parameter: ``None`` (absent) for every column, ``""`` for none, else
+    comma-separated analysis-table columns (each checked)."""
+    if text is None:
+        return None
+    asked = tuple(part.strip() for part in text.split(",") if part.strip())
+    valid = table_columns(windows)
+    for name in asked:
+        if name not in valid:
+            raise RequestError(
+                422,
+                f"columns: unknown column {quoted(name, 40)}; valid: {', '.join(valid)}",
+                {"parameter": "columns", "valid": valid},
+            )
+    return tuple(dict.fromkeys(asked))
+
+
+def analysis_answer(columns: tuple[str, ...] | None) -> Callable[[Computed, Analysis], str]:
+    """The analysis answer with the table's ``columns`` (``None``: all; empty: no rows)."""
+
+    def build(computed: Computed, analysis: Analysis) -> str:
+        shown = list(analysis.table.columns) if columns is None else list(columns)
+        table = analysis.table[shown].copy()
+        table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m-%d")
+        table.index.name = "date"
+        # pandas writes NaN as null; the rest is spliced so the table is never re-parsed.
+        records = (
+            table.reset_index().to_json(orient="records", double_precision=15) if shown else "[]"
+        )
+        head = dumps(
+            {
+                "meta": _meta(computed, analysis),
+                "latest": analysis.to_dict(),
+                "columns": ["date", *map(str, shown)] if shown else [],
+            }
+        )
+        return head[:-1] + ',"records":' + records + "}"
+
+    return build
 
 
 def signals_answer(computed: Computed, analysis: Analysis) -> dict[str, Any]:
@@ -424,6 +548,19 @@ def figures_answer(computed: Computed, analysis: Analysis) -> str:
 
     payload = {"meta": _meta(computed, analysis), **figure_payload(all_figures(analysis))}
     return payload_json(payload)
+
+
+#: What the page asks for on every load (with no span and the configured windows).
+PAGE_ANSWERS: dict[str, Callable[[Computed, Analysis], Any]] = {
+    "figures": figures_answer,
+    "analysis:": analysis_answer(()),
+    "signals": signals_answer,
+}
+
+
+def answer_name(name: str, columns: tuple[str, ...] | None = None) -> str:
+    """The cache name of an answer (the analysis one names its columns)."""
+    return name if columns is None else f"{name}:{','.join(columns)}"
 
 
 def as_request_error(exc: ComoveError, dashboard: Dashboard) -> RequestError:

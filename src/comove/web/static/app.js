@@ -188,7 +188,7 @@
     try {
       const [figures, analysis, signals, alerts, health] = await Promise.all([
         getJSON("/api/figures?" + q),
-        getJSON("/api/analysis?" + q),
+        getJSON("/api/analysis?" + q + "&columns="),
         getJSON("/api/signals?" + q),
         getJSON("/api/alerts?limit=10"),
         getJSON("/api/health"),
