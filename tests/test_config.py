@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from comove.config import DEFAULT_CRYPTO, STORE_FILE, load_settings
+from comove.config import DEFAULT_CRYPTO, STORE_FILE, Settings, load_settings
 from comove.errors import ConfigError
 
 
@@ -64,3 +64,9 @@ def test_bad_config_names_the_file(tmp_path: Path, text: str, message: str) -> N
 def test_explicit_missing_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_a_store_path_given_as_text_is_a_path() -> None:
+    settings = Settings(store_path="~/somewhere/comove.duckdb")  # type: ignore[arg-type]
+    assert isinstance(settings.store_path, Path)
+    assert "~" not in str(settings.store_path)

@@ -344,6 +344,10 @@ class Settings:
     watch: WatchSettings = field(default_factory=WatchSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
 
+    def __post_init__(self) -> None:
+        # The Python API takes a plain string for the store too.
+        object.__setattr__(self, "store_path", Path(self.store_path).expanduser())
+
     def with_store(self, path: str | Path | None) -> Settings:
         return self if path is None else replace(self, store_path=Path(path).expanduser())
 
