@@ -45,9 +45,10 @@ LAST = "2023-11-07"
 
 
 class WebhookReceiver:
-    """An http.server thread on 127.0.0.1 recording every POSTed JSON body and path."""
+    """An http.server thread on 127.0.0.1 recording every POSTed JSON body and path; with
+    ``echo``, it refuses every post with a 404 that quotes the path (as Express does)."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo: bool = False) -> None:
         received: list[tuple[str, Any]] = []
         self.received = received
 
@@ -55,10 +56,11 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 received.append((self.path, json.loads(self.rfile.read(length))))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
+                body = f"Cannot POST {self.path}".encode() if echo else b"ok"
+                self.send_response(404 if echo else 200)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -453,3 +455,26 @@ def test_bad_alert_settings_name_the_file(tmp_path: Path, text: str, message: st
     with pytest.raises(ConfigError, match=r"comove\.toml") as caught:
         load_settings(cwd=tmp_path, environ={})
     assert message in str(caught.value)
+
+
+def test_a_receiver_echoing_the_secret_path_never_shows_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "services/T0001/B0001/XyZsecretXyZsecret"
+    store = tmp_path / "comove.duckdb"
+    with WebhookReceiver(echo=True) as echoing:
+        monkeypatch.setenv("COMOVE_SLACK_WEBHOOK", echoing.url(f"/{secret}"))
+        notifier = WebhookNotifier(
+            ChannelConfig("webhook", "slack", format="slack", url_env="COMOVE_SLACK_WEBHOOK")
+        )
+        with caplog.at_level(logging.DEBUG):
+            (delivery,) = deliver([make_test_alert()], [notifier], store, retries=1)
+    assert delivery.status == "failed"
+    assert delivery.error is not None
+    assert "404" in delivery.error
+    shown = [delivery.error, caplog.text]
+    with Store(store, read_only=True) as db:
+        shown.append(db.recent_alerts(limit=5).to_string())
+    for text in shown:
+        for part in ("XyZsecretXyZsecret", "B0001", "T0001"):
+            assert part not in text

@@ -52,6 +52,28 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
         ("[analysis]\nwindows = [2]\n", "windows"),
         ("[pair]\ncrypto = []\n", "expected a source"),
         ("pair = 3\n", "must be a table"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        (
+            '[[alerts.channels]]\ntype = "webhook"\nname = "w"\nurl = "http://x"\ntimeout = inf\n',
+            "timeout",
+        ),
+        ("[alerts]\nretries = 100000000\n", "retries"),
+        (
+            '[[alerts.channels]]\ntype = "webhook"\nname = "w"\nurl = 12345\n',
+            "url",
+        ),
+        (
+            '[[alerts.channels]]\ntype = "webhook"\nname = "w"\nurl = ["http://x"]\n',
+            "url",
+        ),
+        (
+            '[[alerts.channels]]\ntype = "webhook"\nname = "w"\nurl_env = 5\n',
+            "url_env",
+        ),
+        (
+            '[[alerts.channels]]\ntype = "email"\nname = "m"\nhost = "h"\nfrom = "a@b.c"\nto = ["d@e.f"]\npassword = 1234\n',
+            "password",
+        ),
     ],
 )
 def test_bad_config_names_the_file(tmp_path: Path, text: str, message: str) -> None:

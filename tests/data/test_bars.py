@@ -386,16 +386,21 @@ def test_spaces_and_missing_tokens_in_number_cells_are_read(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "dates",
+    ("dates", "date_format"),
     [
-        ["2024-01-02", "2024-01-03 00:00", "2024-01-04T00:00:00Z", "2024-01-05"],
-        ["01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024"],
-        ["2024-01-02", "Jan 3 2024", "2024-01-04", "2024-01-05"],
+        (["2024-01-02", "2024-01-03 00:00", "2024-01-04T00:00:00Z", "2024-01-05"], None),
+        (["01/02/2024", "01/03/2024", "01/04/2024", "01/05/2024"], "%m/%d/%Y"),
+        (["02.01.2024", "03.01.2024", "04.01.2024", "05.01.2024"], "%d.%m.%Y"),
+        (["2024-01-02", "Jan 3 2024", "2024-01-04", "2024-01-05"], None),
+        (["20240102", "20240103", "20240104", "20240105"], None),
     ],
 )
-def test_iso_and_other_date_spellings_give_the_same_dates(tmp_path: Path, dates: list[str]) -> None:
+def test_iso_and_other_date_spellings_give_the_same_dates(
+    tmp_path: Path, dates: list[str], date_format: str | None
+) -> None:
     rows = [",".join([d, *r.split(",")[1:]]) for d, r in zip(dates, GOOD_ROWS, strict=True)]
-    bars = read_bars(_write(tmp_path, [GOOD_HEADER, *rows]), now=LATER)
+    path = _write(tmp_path, [GOOD_HEADER, *rows])
+    bars = read_bars(path, now=LATER, date_format=date_format)
     assert list(bars.index) == list(pd.date_range("2024-01-02", periods=4))
 
 
@@ -492,7 +497,7 @@ def test_file_not_found(tmp_path: Path) -> None:
 
 
 def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="no such file"):
+    with pytest.raises(DataError, match="is a folder, not a file"):
         read_bars(tmp_path, now=LATER)
 
 

@@ -401,9 +401,39 @@ def test_foreign_files_are_refused_in_one_line(tmp_path: Path, content: bytes | 
         path.write_bytes(content)
     with pytest.raises(StoreError) as info:
         Store(path)
-    assert "is not a comove store or is corrupt" in str(info.value)
+    assert "is not a comove store" in str(info.value)
     assert str(path) in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_sqlite_file_is_refused_before_duckdb_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB would try to install and load its sqlite extension for such a file."""
+    import sqlite3
+
+    path = tmp_path / "crafted.duckdb"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE bars (x INTEGER)")
+    connects: list[object] = []
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: connects.append(a))
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match="it is a SQLite database"):
+            Store(path, read_only=read_only)
+    assert connects == []
+
+
+def test_every_connection_refuses_extensions(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as store:
+        settings = dict(
+            store._con.execute(  # type: ignore[union-attr]
+                "SELECT name, value FROM duckdb_settings() WHERE name LIKE 'auto%_known_extensions'"
+            ).fetchall()
+        )
+    assert settings == {
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+    }
 
 
 def test_a_write_failing_half_way_leaves_the_old_data(
@@ -441,13 +471,13 @@ CRASH_CHILD = """
 import numpy as np, pandas as pd, sys
 from comove.data.store import Store
 n = 2_000_000
-index = pd.date_range("1790-01-01", periods=n, freq="h")
+index = pd.date_range("2000-01-01", periods=n, freq="min")
 close = np.linspace(100.0, 200.0, n)
 bars = pd.DataFrame({"open": close, "high": close * 1.01, "low": close * 0.99,
                      "close": close, "volume": 1.0}, index=index)
 store = Store(sys.argv[1])
 print("writing", flush=True)
-store.write_bars("csv", "BIG", "1h", bars)
+store.write_bars("csv", "BIG", "1m", bars)
 store.close()
 print("done", flush=True)
 """
@@ -455,10 +485,10 @@ print("done", flush=True)
 
 def test_sigkill_mid_write_leaves_old_or_complete_new_data(tmp_path: Path) -> None:
     path = tmp_path / "s.duckdb"
-    old_index = pd.date_range("1790-01-01", periods=1000, freq="h")
+    old_index = pd.date_range("2000-01-01", periods=1000, freq="min")
     old = ns_bars(old_index, np.random.default_rng(3).normal(0, 0.01, 1000), start=500.0)
     with Store(path) as store:
-        store.write_bars("csv", "BIG", "1h", old)
+        store.write_bars("csv", "BIG", "1m", old)
     child = subprocess.Popen(
         [*_python(CRASH_CHILD), str(path)],
         stdout=subprocess.PIPE,
@@ -473,7 +503,7 @@ def test_sigkill_mid_write_leaves_old_or_complete_new_data(tmp_path: Path) -> No
     child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     with Store(path, read_only=True) as store:
-        back = store.read_bars("BIG", interval="1h")
+        back = store.read_bars("BIG", interval="1m")
     is_old = len(back) == 1000 and np.array_equal(back["close"].to_numpy(), old["close"].to_numpy())
     is_new = len(back) == 2_000_000 and back["close"].iloc[0] == 100.0
     assert is_old != is_new  # exactly one of the two
@@ -540,3 +570,61 @@ def test_two_concurrent_writers_both_succeed(tmp_path: Path) -> None:
         assert store.symbols() == [("csv", "A", "1d"), ("csv", "B", "1d")]
         assert len(store.read_bars("A")) == 3000
         assert store.read_bars("B")["close"].iloc[-1] == 40.0
+
+
+FULL_DISK_CHILD = """
+import resource, signal, sys
+import numpy as np, pandas as pd
+from comove.data.store import Store
+from comove.errors import StoreError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+n = 300_000
+bars = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": np.linspace(1, 2, n),
+                     "volume": 1.0}, index=pd.date_range("2000-01-01", periods=n, freq="min"))
+with Store(sys.argv[1]) as store:
+    store.write_bars("csv", "SMALL", "1m", bars.iloc[:10])
+resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+try:
+    with Store(sys.argv[1]) as store:
+        store.write_bars("csv", "BIG", "1m", bars)
+except StoreError as exc:
+    print(exc)
+"""
+
+
+def test_a_full_disk_is_named_and_the_stored_data_survives(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    run = subprocess.run(
+        [*_python(FULL_DISK_CHILD), str(path)], capture_output=True, text=True, timeout=120
+    )
+    message = run.stdout.strip()
+    assert "Traceback" not in run.stderr, run.stderr
+    assert message.startswith(f"store {path}: write failed, nothing was written: "), message
+    assert "the file cannot grow" in message
+    assert "\n" not in message
+    with Store(path, read_only=True) as store:
+        assert len(store.read_bars("SMALL", interval="1m")) == 10
+        assert store.bar_summary("1m")["symbol"].tolist() == ["SMALL"]
+
+
+def test_a_store_path_that_is_a_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a folder"):
+        Store(tmp_path)
+
+
+def test_os_errors_deep_in_a_chain_are_named() -> None:
+    from comove.data.store import _reason
+
+    def chained(inner: str) -> Exception:
+        try:
+            try:
+                raise OSError(inner)
+            except OSError as exc:
+                raise RuntimeError("Current transaction is aborted (please ROLLBACK)") from exc
+        except RuntimeError as outer:
+            return outer
+
+    assert _reason(chained("Could not write: No space left on device")) == "the disk is full"
+    assert "read-only" in _reason(chained("Cannot open: Read-only file system"))
+    assert "no permission" in _reason(chained("open: Permission denied"))
+    assert _reason(chained("something else")) == "something else"

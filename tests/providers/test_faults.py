@@ -426,3 +426,29 @@ def test_provider_uses_its_rate_limit(
     for _ in range(3):
         provider.fetch_bars("^RUT", start=START, end=END)
     assert time.monotonic() - started >= 0.1
+
+
+def _state(attempt: int, spent: float, wait: float) -> Any:
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        attempt_number=attempt, seconds_since_start=spent, upcoming_sleep=wait, outcome=None
+    )
+
+
+def test_a_retry_starts_only_if_a_whole_request_still_fits_the_budget() -> None:
+    # The documented two minutes hold even when each attempt runs into its timeout.
+    policy = RetryPolicy(budget=120.0, request_timeout=20.0, attempts=10)
+    assert not policy._stop(_state(attempt=1, spent=20.0, wait=2.0))
+    assert not policy._stop(_state(attempt=4, spent=98.0, wait=2.0))
+    assert policy._stop(_state(attempt=4, spent=98.5, wait=2.0))
+    assert policy._stop(_state(attempt=5, spent=100.0, wait=1.0))
+
+
+def test_the_http_client_tells_the_policy_its_timeout() -> None:
+    from comove.data.providers.base import HttpClient
+
+    policy = RetryPolicy()
+    client = HttpClient("test", policy=policy, timeout=17.0)
+    client.close()
+    assert policy.request_timeout == 17.0

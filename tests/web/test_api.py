@@ -150,6 +150,10 @@ def test_alerts_empty_then_recorded(tmp_path: Path) -> None:
         ({"windows": "3,4,5,6,7,8,9,10,11"}, "windows"),
         ({"windows": "30,30"}, "windows"),
         ({"windows": "9" * 40}, "windows"),
+        ({"windows": "³"}, "windows"),
+        ({"windows": "٣٠"}, "windows"),
+        ({"windows": "30,６０"}, "windows"),
+        ({"since": "٢٠٢٤-01-01"}, "since"),
     ],
 )
 def test_bad_parameters_are_422_naming_the_parameter(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from comove.cli.common import Stderr, run_command, stderr_console, step
-from comove.cli.options import LastBarOpt, StoreOpt
+from comove.cli.options import DateFormatOpt, EarliestOpt, LastBarOpt, StoreOpt
 from comove.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -95,6 +95,8 @@ def import_file(
         bool, typer.Option("--verbose", help="List every disagreement with the store.")
     ] = False,
     drop_last: LastBarOpt = None,
+    date_format: DateFormatOpt = None,
+    earliest: EarliestOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Import a file into the store (source "csv"); re-importing is idempotent."""
@@ -105,7 +107,7 @@ def import_file(
         from comove.data.bars import read_bars
         from comove.data.series import looks_like_series, read_series, units_for
         from comove.data.sources import parse_source
-        from comove.data.store import Store
+        from comove.data.store import writing
 
         spec = parse_source(source)
         if not spec.is_file:
@@ -133,7 +135,7 @@ def import_file(
             label_units = units_for(series_id, units)
             with (
                 step(console, f"Writing {series_id} to the store"),
-                Store(settings.store_path) as db,
+                writing(settings.store_path) as db,
             ):
                 report = db.write_series(
                     series_id, values, units=label_units, source="csv", revisions=revisions.value
@@ -147,13 +149,15 @@ def import_file(
             _disagreements(console, report, taken, verbose, "values")
             return
         with step(console, f"Reading {path}"):
-            bars = read_bars(path, drop_incomplete=drop_last)
+            bars = read_bars(
+                path, drop_incomplete=drop_last, date_format=date_format, earliest=earliest
+            )
         detected = str(bars.attrs["interval"])
         if interval not in ("auto", detected):
             raise ConfigError(
                 f"{path}: --interval {interval} does not match the file's bars ({detected})"
             )
-        with step(console, f"Writing {name} to the store"), Store(settings.store_path) as db:
+        with step(console, f"Writing {name} to the store"), writing(settings.store_path) as db:
             report = db.write_bars("csv", name, detected, bars, revisions=revisions.value)
         console.print(
             f"{name} ({detected} bars) from {path} into {settings.store_path}: "

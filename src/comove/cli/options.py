@@ -175,6 +175,24 @@ OutOpt = Annotated[
         "--out", "-o", help="Write to this file instead of standard output.", show_default=False
     ),
 ]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="How a file writes its dates, as strptime codes (e.g. %d/%m/%Y) [default: ISO "
+        "dates, epoch numbers, YYYYMMDD, or DD/MM vs MM/DD when the file's own dates show which].",
+        show_default=False,
+    ),
+]
+EarliestOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--earliest",
+        help="Oldest date a file may hold (YYYY-MM-DD) [default: 1970-01-01].",
+        callback=_date_option,
+        show_default=False,
+    ),
+]
 OfflineOpt = Annotated[
     bool,
     typer.Option("--offline", help="Do not refresh live sources; use what the store holds."),
@@ -200,6 +218,8 @@ class PairOptions:
     store: Path | None = None
     offline: bool = False
     config: Path | None = None
+    date_format: str | None = None
+    earliest: str | None = None
 
     def settings(self) -> Settings:
         from comove.config import load_settings
@@ -221,6 +241,8 @@ class PairOptions:
             price=self.price.value,
             drop_last=self.drop_last,
             offline=self.offline,
+            date_format=self.date_format,
+            earliest=self.earliest,
         )
 
     def analysis(self, *, cost_bps: float = 10.0) -> AnalysisOptions:
@@ -255,6 +277,8 @@ PAIR_OPTIONS: dict[str, Any] = {
     "store": StoreOpt,
     "offline": OfflineOpt,
     "config": ConfigOpt,
+    "date_format": DateFormatOpt,
+    "earliest": EarliestOpt,
 }
 
 

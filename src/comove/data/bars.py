@@ -9,6 +9,8 @@ Metadata travels in ``DataFrame.attrs``: ``name``, ``source``, ``price_column``,
 
 from __future__ import annotations
 
+import calendar
+import csv
 import re
 import warnings
 from collections.abc import Hashable, Sequence
@@ -17,9 +19,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
+from comove._text import quoted
 from comove._time import interval_step, now_utc, utc_naive, utc_naive_index
 from comove.errors import DataError, DataWarning
 
@@ -39,6 +40,20 @@ _FIELD_ALIASES = {
 }
 _MISSING_TOKENS = ("", "null", "nan", "none", "na", "n/a", "-")
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Day and month in either order: 01/02/2024, 1.2.2024, 01-02-2024 (with an optional time).
+_NUMERIC_DATE = r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(.*)$"
+
+#: The span of market data comove reads unless told otherwise (``earliest``), within the
+#: span anything is ever stored (macro series may be older).
+EARLIEST = pd.Timestamp("1970-01-01")
+OLDEST = pd.Timestamp("1900-01-01")
+LATEST = pd.Timestamp("2200-01-01")
+#: The longest date or number cell read; longer cells are refused before any parsing.
+MAX_CELL = 64
+# Epoch numbers by magnitude: seconds, milliseconds, microseconds, nanoseconds.
+_EPOCH_UNITS = ((1e11, 1), (1e14, 10**3), (1e17, 10**6), (float("inf"), 10**9))
+# Excel stores dates as days since 1899-12-30: 20,000..80,000 is 1954..2119.
+_EXCEL_DAYS = (20_000, 80_000)
 
 
 def _key(column: Hashable) -> str:
@@ -87,12 +102,47 @@ def _find_date(columns: Sequence[Hashable]) -> Hashable | None:
     return _find_column(columns, _DATE_ALIASES)
 
 
+def _check_cells(raw: pd.Series, column: str, source: str, first_line: int | None) -> None:
+    """Refuse a cell too long to be a date or a number before anything parses it."""
+    if raw.dtype.kind not in "OUS" and not pd.api.types.is_string_dtype(raw):
+        return
+    lengths = raw.astype("string").str.len().to_numpy(dtype="float64", na_value=0.0)
+    long = np.flatnonzero(lengths > MAX_CELL)
+    if len(long):
+        pos = int(long[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' has a cell of "
+            f"{int(lengths[pos]):,} characters, too long for a date or a number: "
+            f"{quoted(raw.iloc[pos], 40)}"
+        )
+
+
 def _parse_numbers(raw: pd.Series, column: str, source: str, first_line: int | None) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        return raw.astype("float64")  # Parquet: typed already
+    if pd.api.types.is_bool_dtype(raw):
+        raise DataError(f"{source}: column '{column}' holds true/false values, not numbers")
+    if pd.api.types.is_numeric_dtype(raw):
+        values = raw.astype("float64")  # Parquet: typed already
+    else:
+        _check_cells(raw, column, source, first_line)
+        values = _numbers_from_text(raw, column, source, first_line)
+    infinite = np.flatnonzero(np.isinf(values.to_numpy()))
+    if len(infinite):
+        pos = int(infinite[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' has a value that is not a "
+            f"finite number: {quoted(raw.iloc[pos])}"
+        )
+    return values
+
+
+def _numbers_from_text(
+    raw: pd.Series, column: str, source: str, first_line: int | None
+) -> pd.Series:
+    import pyarrow as pa
+
     try:
         # Every cell a plain number (the usual file): Arrow's strict cast, in C++.
-        values = pc.cast(pa.array(raw), pa.float64())
+        values = pa.array(raw).cast(pa.float64())
         return pd.Series(values.to_numpy(zero_copy_only=False), index=raw.index)
     except (pa.ArrowException, TypeError, ValueError):
         pass  # missing-value tokens, spaces, bad cells: the careful path below names them
@@ -104,54 +154,198 @@ def _parse_numbers(raw: pd.Series, column: str, source: str, first_line: int | N
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"{_where(source, pos, first_line)}: column '{column}' has a value that is not a number: "
-            f"{raw.iloc[pos]!r}"
+            f"{quoted(raw.iloc[pos])}"
         )
     return values.astype("float64")
 
 
 def _parse_timestamps(
-    raw: pd.Series, column: str, source: str, first_line: int | None
+    raw: pd.Series,
+    column: str,
+    source: str,
+    first_line: int | None,
+    *,
+    date_format: str | None = None,
+    earliest: pd.Timestamp = EARLIEST,
 ) -> pd.DatetimeIndex:
+    """The column's times as tz-naive UTC, each checked to lie in ``earliest``..2200."""
+    if pd.api.types.is_bool_dtype(raw):
+        raise DataError(f"{source}: column '{column}' holds true/false values, not dates")
     if pd.api.types.is_datetime64_any_dtype(raw):
-        stamps = pd.to_datetime(raw, utc=True)
+        stamps = pd.DatetimeIndex(raw)
+        stamps = stamps if stamps.tz is None else stamps.tz_convert("UTC").tz_localize(None)
+        _check_span(stamps, raw, column, source, first_line, earliest)
+        return pd.DatetimeIndex(stamps).as_unit("ns")
+    if pd.api.types.is_numeric_dtype(raw):
+        numbers = pd.Series(raw.to_numpy(), index=raw.index)
+        return _from_numbers(numbers, raw, column, source, first_line, earliest)
+    _check_cells(raw, column, source, first_line)
+    as_text = raw.astype("string").str.strip()
+    if date_format is not None:
+        parsed = pd.to_datetime(as_text, utc=True, errors="coerce", format=date_format)
+        _check_parsed(parsed, raw, column, source, first_line, f" with --date-format {date_format}")
+    elif len(as_text) and _DATE_LIKE.match(str(as_text.iloc[0])):
+        # ISO dates (the usual file) parse in C; anything else takes the general path.
+        parsed = pd.to_datetime(as_text, utc=True, errors="coerce", format="ISO8601")
+        if bool(parsed.isna().any()):
+            parsed = _general(as_text, raw, column, source, first_line)
     else:
-        as_text = raw.astype("string").str.strip()
-        if len(as_text) and _DATE_LIKE.match(str(as_text.iloc[0])):
-            # ISO dates (the usual file) parse in C; anything else takes the general path.
-            iso = pd.to_datetime(as_text, utc=True, errors="coerce", format="ISO8601")
-            if not bool(iso.isna().any()):
-                return utc_naive_index(pd.DatetimeIndex(iso))
         numeric = pd.to_numeric(as_text, errors="coerce")
-        all_numeric = len(numeric) > 0 and bool(numeric.notna().all())
-        compact = all_numeric and bool(
-            (numeric.between(19_000_101, 21_001_231) & (numeric % 1 == 0)).all()
+        if len(numeric) and bool(numeric.notna().all()):
+            return _from_numbers(numeric, raw, column, source, first_line, earliest)
+        ordered = _day_month_order(as_text, raw, column, source, first_line)
+        parsed = (
+            _general(as_text, raw, column, source, first_line)
+            if ordered is None
+            else pd.to_datetime(ordered, utc=True, errors="coerce", format="ISO8601")
         )
-        if compact:
-            # YYYYMMDD integers, which would otherwise read as epoch seconds in 1970.
-            stamps = pd.to_datetime(as_text, format="%Y%m%d", utc=True, errors="coerce")
-            if bool(stamps.isna().any()):
-                pos = int(np.flatnonzero(stamps.isna().to_numpy())[0])
-                raise DataError(
-                    f"{_where(source, pos, first_line)}: column '{column}' has a date that "
-                    f"cannot be parsed: {raw.iloc[pos]!r}"
-                )
-        elif all_numeric:
-            # Epoch stamps; a file may mix seconds and milliseconds row by row.
-            values = numeric.to_numpy(dtype="float64")
-            millis = np.where(np.abs(values) > 1e11, values, values * 1000.0)
-            stamps = pd.Series(
-                pd.to_datetime(millis.round().astype("int64"), unit="ms", utc=True), index=raw.index
-            )
+        _check_parsed(parsed, raw, column, source, first_line, "")
+    stamps = utc_naive_index(pd.DatetimeIndex(parsed))
+    _check_span(stamps, raw, column, source, first_line, earliest)
+    return stamps.as_unit("ns")
+
+
+def _general(
+    as_text: pd.Series, raw: pd.Series, column: str, source: str, first_line: int | None
+) -> pd.Series:
+    parsed = pd.to_datetime(as_text, utc=True, errors="coerce", format="mixed")
+    _check_parsed(parsed, raw, column, source, first_line, "")
+    return parsed
+
+
+def _check_parsed(
+    parsed: pd.Series, raw: pd.Series, column: str, source: str, first_line: int | None, how: str
+) -> None:
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' has a date that cannot be "
+            f"parsed{how}: {quoted(raw.iloc[pos])}"
+        )
+
+
+def _day_month_order(
+    as_text: pd.Series, raw: pd.Series, column: str, source: str, first_line: int | None
+) -> pd.Series | None:
+    """Dates written ``NN/NN/YYYY`` as ISO text, the order decided on the whole column.
+
+    A first number above 12 somewhere means day first; a second number above 12 month
+    first; both, or neither, is refused: a file's dates cannot be read two ways.
+    ``None`` when the column is not written that way.
+    """
+    parts = as_text.str.extract(_NUMERIC_DATE)
+    if len(parts) == 0 or bool(parts[0].isna().any()):
+        return None
+    first = parts[0].astype("int64").to_numpy()
+    second = parts[2].astype("int64").to_numpy()
+    day_first = np.flatnonzero(first > 12)
+    month_first = np.flatnonzero(second > 12)
+    if len(day_first) and len(month_first):
+        a, b = int(day_first[0]), int(month_first[0])
+        raise DataError(
+            f"{source}: column '{column}' mixes day-first and month-first dates: "
+            f"{_where(source, a, first_line).rsplit(', ', 1)[1]} {quoted(raw.iloc[a])} is "
+            f"day/month, {_where(source, b, first_line).rsplit(', ', 1)[1]} "
+            f"{quoted(raw.iloc[b])} is month/day"
+        )
+    if not len(day_first) and not len(month_first):
+        differ = np.flatnonzero(first != second)
+        if not len(differ):
+            day_first = np.arange(1)  # every date reads the same either way
         else:
-            stamps = pd.to_datetime(as_text, utc=True, errors="coerce", format="mixed")
-            bad = stamps.isna()
-            if bool(bad.any()):
-                pos = int(np.flatnonzero(bad.to_numpy())[0])
-                raise DataError(
-                    f"{_where(source, pos, first_line)}: column '{column}' has a date that cannot be "
-                    f"parsed: {raw.iloc[pos]!r}"
-                )
-    return utc_naive_index(pd.DatetimeIndex(stamps))
+            pos = int(differ[0])
+            a, b = int(first[pos]), int(second[pos])
+            sep = str(parts[1].iloc[pos])
+            raise DataError(
+                f"{_where(source, pos, first_line)}: column '{column}': {quoted(raw.iloc[pos])} "
+                f"reads two ways ({a} {calendar.month_name[b]} or {b} {calendar.month_name[a]}) "
+                f"and no date decides; give --date-format %d{sep}%m{sep}%Y or %m{sep}%d{sep}%Y"
+            )
+    day_col, month_col = (0, 2) if len(day_first) else (2, 0)
+    return (
+        parts[3]
+        + "-"
+        + parts[month_col].str.zfill(2)
+        + "-"
+        + parts[day_col].str.zfill(2)
+        + parts[4].fillna("")
+    )
+
+
+def _from_numbers(
+    numbers: pd.Series,
+    raw: pd.Series,
+    column: str,
+    source: str,
+    first_line: int | None,
+    earliest: pd.Timestamp,
+) -> pd.DatetimeIndex:
+    """Numeric stamps: YYYYMMDD dates, or epoch seconds, ms, µs or ns (by magnitude, row by
+    row, as some files mix seconds and milliseconds); Excel serial days are refused."""
+    values = numbers.to_numpy(dtype="float64")
+    if not np.isfinite(values).all():
+        pos = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' has a time that is not a "
+            f"finite number: {quoted(raw.iloc[pos])}"
+        )
+    whole = bool((values % 1 == 0).all())
+    if whole and bool(((values >= 19_000_101) & (values <= 21_001_231)).all()):
+        # YYYYMMDD integers, which would otherwise read as epoch seconds in 1970.
+        text = pd.Series(values.astype("int64").astype(str), index=numbers.index)
+        parsed = pd.to_datetime(text, format="%Y%m%d", utc=True, errors="coerce")
+        _check_parsed(parsed, raw, column, source, first_line, "")
+        stamps = utc_naive_index(pd.DatetimeIndex(parsed))
+        _check_span(stamps, raw, column, source, first_line, earliest)
+        return stamps.as_unit("ns")
+    low, high = _EXCEL_DAYS
+    if bool(((values >= low) & (values < high)).all()):
+        example = pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(values[0]))
+        raise DataError(
+            f"{_where(source, 0, first_line)}: column '{column}' holds numbers like "
+            f"{quoted(raw.iloc[0])}, which look like Excel serial days ({example:%Y-%m-%d} in "
+            "Excel), not times; format the column as dates (YYYY-MM-DD) before saving"
+        )
+    magnitude = np.abs(values)
+    seconds = np.full(len(values), np.nan)
+    for bound, per_second in _EPOCH_UNITS:
+        chosen = np.isnan(seconds) & (magnitude < bound)
+        seconds[chosen] = values[chosen] / per_second
+    lo = (earliest - pd.Timestamp(0)).total_seconds()
+    hi = (LATEST - pd.Timestamp(0)).total_seconds()
+    outside = np.flatnonzero((seconds < lo) | (seconds >= hi))
+    if len(outside):
+        pos = int(outside[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' has an epoch time "
+            f"{quoted(raw.iloc[pos])} outside {earliest:%Y-%m-%d}..{LATEST:%Y-%m-%d} (read as "
+            "seconds, milliseconds, microseconds or nanoseconds by its size)"
+        )
+    nanos = np.round(seconds * 1e9).astype("int64")
+    return pd.DatetimeIndex(nanos.view("datetime64[ns]"))
+
+
+def _check_span(
+    stamps: pd.DatetimeIndex,
+    raw: pd.Series,
+    column: str,
+    source: str,
+    first_line: int | None,
+    earliest: pd.Timestamp,
+) -> None:
+    empty = np.flatnonzero(stamps.isna())
+    if len(empty):
+        pos = int(empty[0])
+        raise DataError(f"{_where(source, pos, first_line)}: column '{column}' has no date")
+    outside = np.flatnonzero((stamps < earliest) | (stamps >= LATEST))
+    if len(outside):
+        pos = int(outside[0])
+        raise DataError(
+            f"{_where(source, pos, first_line)}: column '{column}' has a date "
+            f"{quoted(raw.iloc[pos])} outside {earliest:%Y-%m-%d}..{LATEST:%Y-%m-%d} "
+            "(older market data: --earliest DATE)"
+        )
 
 
 def _interval(index: pd.DatetimeIndex) -> str:
@@ -253,6 +447,36 @@ def drop_unfinished_bar(
     return bars.iloc[:-1], label
 
 
+def _check_distinct(columns: Sequence[Hashable], source: str) -> None:
+    """Refuse two columns that read as the same field (``Close`` and ``close``)."""
+    seen: dict[str, Hashable] = {}
+    for column in columns:
+        key = _key(column)
+        if key in seen:
+            raise DataError(
+                f"{source}: columns {quoted(seen[key], 40)} and {quoted(column, 40)} name the "
+                "same field; keep one"
+            )
+        seen[key] = column
+
+
+def _check_header(file: Path, skip: int, source: str) -> None:
+    """Refuse a CSV header that names a column twice (pandas would rename the second)."""
+    with file.open(encoding="utf-8-sig", errors="replace", newline="") as stream:
+        for _ in range(skip):
+            stream.readline()
+        header = next(csv.reader([stream.readline()]), [])
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        key = name.strip().lower()
+        if key and key in seen:
+            raise DataError(
+                f"{source}, line {skip + 1}: column name {quoted(name.strip(), 40)} appears "
+                f"twice (columns {seen[key]} and {number}); keep one"
+            )
+        seen[key] = number
+
+
 def normalise_bars(
     frame: pd.DataFrame,
     source: str,
@@ -261,6 +485,8 @@ def normalise_bars(
     drop_incomplete: bool | None = None,
     now: pd.Timestamp | None = None,
     first_line: int | None = None,
+    date_format: str | None = None,
+    earliest: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Turn a raw table (any column order or case) into a validated bars frame.
 
@@ -282,6 +508,12 @@ def normalise_bars(
     first_line
         The text-file line holding the first data row, so messages name file lines; ``None``
         for tables (Parquet, frames), whose messages name rows.
+    date_format
+        A ``strptime`` format for the date column (``%d/%m/%Y``); by default ISO dates,
+        epoch numbers (s, ms, µs, ns by size), ``YYYYMMDD`` and ``DD/MM/YYYY`` or
+        ``MM/DD/YYYY`` when the file's own dates show which are read.
+    earliest
+        The oldest date accepted (default 1970-01-01; nothing after 2200 is).
 
     Raises
     ------
@@ -312,8 +544,16 @@ def normalise_bars(
         raise DataError(
             f"{source}: missing required column 'close' (found {', '.join(map(str, columns))})"
         )
+    _check_distinct(columns, source)
     frame = frame.reset_index(drop=True)
-    stamps = _parse_timestamps(frame[date_col], str(date_col), source, first_line)
+    stamps = _parse_timestamps(
+        frame[date_col],
+        str(date_col),
+        source,
+        first_line,
+        date_format=date_format,
+        earliest=EARLIEST if earliest is None else pd.Timestamp(earliest),
+    )
 
     fields: dict[str, pd.Series] = {}
     headers: dict[str, str] = {}
@@ -425,13 +665,16 @@ def read_bars(
     price: PriceChoice = "auto",
     drop_incomplete: bool | None = None,
     now: pd.Timestamp | None = None,
+    date_format: str | None = None,
+    earliest: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file of OHLCV bars into a validated bars frame.
 
     Headers are matched by name in any order or case (``Date``/``timestamp``/``unix``,
     ``Close``, ``Adj Close``, ``Volume ETH``, ...). Yahoo exports, exchange exports and
     epoch timestamps in seconds or milliseconds all work; time-zone-aware stamps are
-    converted to UTC. See :func:`normalise_bars` for ``price`` and ``drop_incomplete``.
+    converted to UTC. See :func:`normalise_bars` for ``price``, ``drop_incomplete``,
+    ``date_format`` and ``earliest``.
 
     Raises
     ------
@@ -440,6 +683,8 @@ def read_bars(
     """
     file = Path(path)
     source = str(path)
+    if file.is_dir():
+        raise DataError(f"{source}: is a folder, not a file (give a CSV or Parquet file)")
     if not file.is_file():
         raise DataError(f"{source}: no such file")
     is_parquet = file.suffix.lower() in (".parquet", ".pq")
@@ -449,6 +694,7 @@ def read_bars(
             raw = pd.read_parquet(file)
         else:
             preamble = _preamble_lines(file)
+            _check_header(file, preamble, source)
             raw = pd.read_csv(
                 file, dtype=str, keep_default_na=False, encoding="utf-8-sig", skiprows=preamble
             )
@@ -456,12 +702,21 @@ def read_bars(
             first_line = preamble + extra_headers + 2
     except pd.errors.EmptyDataError:
         raise DataError(f"{source}: the file is empty") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except PermissionError:
+        raise DataError(f"{source}: cannot be read: permission denied") from None
+    except (OSError, ValueError, UnicodeDecodeError, NotImplementedError, ArithmeticError) as exc:
         kind = "Parquet" if is_parquet else "CSV"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{source}: cannot be read as {kind}: {reason}") from exc
     return normalise_bars(
-        raw, source, price=price, drop_incomplete=drop_incomplete, now=now, first_line=first_line
+        raw,
+        source,
+        price=price,
+        drop_incomplete=drop_incomplete,
+        now=now,
+        first_line=first_line,
+        date_format=date_format,
+        earliest=earliest,
     )
 
 

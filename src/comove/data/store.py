@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from comove._time import interval_step, now_utc, utc_naive, utc_naive_index
-from comove.data.bars import trades_24_7
+from comove.data.bars import OLDEST, trades_24_7
 from comove.errors import ComoveError, DataError, StoreError
 
 if TYPE_CHECKING:
@@ -46,6 +46,10 @@ log = logging.getLogger("comove.store")
 SCHEMA_VERSION = 3
 _REL_TOL = 1e-9
 _PRECISION_TOL = 1e-6
+# A DuckDB database file says so at bytes 8..12 of its header.
+_DUCKDB_MAGIC = b"DUCK"
+# No connection may install or load an extension (a crafted file would make DuckDB try).
+_CONNECTION_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _PRICES = ("open", "high", "low", "close")
 _BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 _MAX_GAPS = 20
@@ -195,6 +199,30 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: What the operating system said, somewhere in a failure's chain, and what it means here.
+_OS_REASONS = (
+    ("No space left on device", "the disk is full"),
+    ("File too large", "the file cannot grow (a file size limit, or the disk is full)"),
+    ("Read-only file system", "the folder is on a read-only file system"),
+    ("Permission denied", "no permission to write there (a read-only folder or file?)"),
+)
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause worth telling: DuckDB reports a full disk as an aborted transaction, with
+    the real error further down the exception's chain."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(item) for item in chain)
+    for found, meaning in _OS_REASONS:
+        if found in text:
+            return meaning
+    return _first_line(chain[-1])
+
+
 class Store:
     """The local DuckDB store.
 
@@ -229,7 +257,7 @@ class Store:
             import duckdb
 
             # Nothing stored yet: an empty in-memory schema answers every query.
-            self._con = duckdb.connect(":memory:")
+            self._con = duckdb.connect(":memory:", config=dict(_CONNECTION_CONFIG))
             self._migrate(self._con, 0)
             return
         if not read_only:
@@ -260,14 +288,38 @@ class Store:
 
     # -- connection -------------------------------------------------------------------
 
+    def _check_file(self) -> None:
+        """Refuse, before DuckDB reads a byte of it, a file that is not a DuckDB database."""
+        try:
+            with self.path.open("rb") as handle:
+                head = handle.read(16)
+        except FileNotFoundError:
+            return  # a new store
+        except IsADirectoryError:
+            raise StoreError(f"store {self.path} is a folder; give a file name") from None
+        except PermissionError:
+            raise StoreError(f"store {self.path}: cannot be read: permission denied") from None
+        if head[8:12] != _DUCKDB_MAGIC:
+            kind = (
+                "a SQLite database"
+                if head.startswith(b"SQLite format 3")
+                else "an empty file"
+                if not head
+                else "not a DuckDB database"
+            )
+            raise StoreError(f"store {self.path} is not a comove store: it is {kind}")
+
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         import duckdb
 
+        self._check_file()
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                return duckdb.connect(
+                    str(self.path), read_only=read_only, config=dict(_CONNECTION_CONFIG)
+                )
             except duckdb.ConnectionException as exc:
                 # This process already has the file open with the other mode: share it.
                 if read_only and "different configuration" in str(exc):
@@ -276,6 +328,8 @@ class Store:
                 raise StoreError(f"store {self.path}: cannot open: {_first_line(exc)}") from None
             except duckdb.IOException as exc:
                 text = str(exc)
+                if any(found in text for found, _ in _OS_REASONS):
+                    raise StoreError(f"store {self.path}: cannot open: {_reason(exc)}") from None
                 if "lock" not in text.lower():
                     raise StoreError(
                         f"store {self.path} is not a comove store or is corrupt: {_first_line(exc)}"
@@ -380,7 +434,9 @@ class Store:
                 con.execute("ROLLBACK")
             if isinstance(exc, ComoveError) or not isinstance(exc, Exception):
                 raise
-            raise StoreError(f"store {self.path}: write failed: {_first_line(exc)}") from exc
+            raise StoreError(
+                f"store {self.path}: write failed, nothing was written: {_reason(exc)}"
+            ) from exc
 
     def _query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         import duckdb
@@ -435,6 +491,13 @@ class Store:
             raise DataError(
                 f"{where}: bar {index[-1]}: column 'date' is in the future (now is {now:%Y-%m-%d %H:%M} UTC)"
             )
+        if index[0] < OLDEST:
+            raise DataError(f"{where}: bar {index[0]}: column 'date' is before {OLDEST:%Y-%m-%d}")
+        for column in _BAR_COLUMNS:
+            infinite = np.flatnonzero(np.isinf(clean[column].to_numpy()))
+            if len(infinite):
+                pos = int(infinite[0])
+                raise DataError(f"{where}: bar {index[pos]}: column '{column}' is not finite")
         missing = np.isnan(clean["close"].to_numpy())
         if missing.any():
             raise DataError(f"{where}: bar {index[missing][0]}: column 'close' is missing")
@@ -1097,6 +1160,22 @@ _READ_METHODS = frozenset(
         "series_ids",
     }
 )
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[Store]:
+    """A writable store; a file this call creates is removed again if the work fails, so a
+    rejected first import leaves no empty store behind."""
+    target = Path(path).expanduser()
+    created = not target.exists()
+    try:
+        with Store(target) as store:
+            yield store
+    except BaseException:
+        if created:
+            for leftover in (target, target.with_name(target.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
 
 
 class ShortLivedStore:

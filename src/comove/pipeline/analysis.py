@@ -40,6 +40,7 @@ from comove.signals.rules import (
     SIGNAL_LABELS,
     SIGNALS,
     STANCE_WORDS,
+    SignalCheck,
     SignalResult,
     evaluate_signals,
 )
@@ -149,6 +150,11 @@ class _History:
         x, y = self.table["crypto_ret"], self.table["equity_ret"]
         comparison["lag_adjusted"] = lag_adjusted_corr(x, y, main)
         return comparison
+
+    @cached_property
+    def checklist(self) -> dict[str, SignalCheck]:
+        """Each signal's checklist on the latest session, by name."""
+        return {check.name: check for check in self.signals.checklist()}
 
     @cached_property
     def backtest(self) -> BacktestResult:
@@ -308,7 +314,7 @@ class Analysis:
 
     def verdict(self) -> dict[str, Any]:
         """The signals' states (since when) and the stance of the latest session."""
-        checks = {check.name: check for check in self.signals.checklist()}
+        checks = self.whole.checklist
         word, caveat = self.stance()
         value = finite(self.table["stance"].iloc[-1])
         return {

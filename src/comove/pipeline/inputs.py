@@ -50,7 +50,8 @@ class PairRequest:
     A side left ``None`` comes from the configured chain. ``store:SYMBOL`` reads the store;
     ``csv:FILE`` (or a bare path) a file. ``offline`` skips every refresh. ``demo`` swaps
     every source for the labelled synthetic set. ``price`` and ``drop_last`` apply to
-    files and stored bars (``None``: drop a last bar only when it is unfinished).
+    files and stored bars (``None``: drop a last bar only when it is unfinished);
+    ``date_format`` and ``earliest`` to files (:func:`comove.data.bars.read_bars`).
     """
 
     crypto: str | None = None
@@ -60,6 +61,8 @@ class PairRequest:
     price: PriceChoice = "auto"
     drop_last: bool | None = None
     offline: bool = False
+    date_format: str | None = None
+    earliest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,11 +211,19 @@ def load_bars(
     refresh_live: bool = True,
     providers: ProviderFactory | None = None,
     interval: str = "1d",
+    date_format: str | None = None,
+    earliest: str | None = None,
 ) -> pd.DataFrame:
     """Bars for one source string ``PROVIDER:SYMBOL`` (or a file path)."""
     spec = parse_source(source)
     if spec.is_file:
-        bars = read_bars(spec.symbol, price=price, drop_incomplete=drop_last)
+        bars = read_bars(
+            spec.symbol,
+            price=price,
+            drop_incomplete=drop_last,
+            date_format=date_format,
+            earliest=earliest,
+        )
         bars.attrs["name"] = spec.name
         return bars
     if spec.is_macro:
@@ -377,6 +388,8 @@ def load_inputs(
                     drop_last=request.drop_last,
                     refresh_live=refresh_live,
                     providers=providers,
+                    date_format=request.date_format,
+                    earliest=request.earliest,
                 )
         sides.append(bars)
     crypto, equity = sides
@@ -389,6 +402,8 @@ def load_inputs(
                 refresh_live=refresh_live,
                 providers=providers,
                 interval="1h",
+                date_format=request.date_format,
+                earliest=request.earliest,
             )
     elif mode == "synchronous":
         hourly = _hourly(crypto, settings)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from comove._json import day, dumps, stamp
@@ -45,7 +46,7 @@ log = logging.getLogger("comove.web")
 CACHE_SIZE = 8
 SPANS_PER_PAIR = 64
 WORKERS = 2
-QUEUE = 32
+QUEUE = 64
 RETRY_AFTER = 2
 STATE_SECONDS = 0.1
 STORE_LOCK_TIMEOUT = 5.0
@@ -137,8 +138,9 @@ class Span:
 
 @dataclass
 class Computed:
-    """One analysis over the whole history, and the answers cut from it, built on first use
-    (one at a time per pair, each build taking a slot of the dashboard's work queue)."""
+    """One analysis over the whole history, and the answers cut from it, built on first use:
+    each answer once (other requests for it wait for that build), different answers side
+    by side, every build taking a slot of the dashboard's work queue."""
 
     analysis: Analysis
     notes: list[str]
@@ -146,45 +148,51 @@ class Computed:
     answers: OrderedDict[tuple[Span, str], bytes] = field(default_factory=OrderedDict)
     spans: dict[Span, Analysis] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    building: dict[tuple[Span, str], threading.Lock] = field(default_factory=dict)
 
     def shown(self, span: Span) -> Analysis:
         if span == Span():
             return self.analysis
         found = self.spans.get(span)
         if found is None:
-            found = self.spans[span] = self.analysis.span(
+            found = self.analysis.span(
                 None if span.since is None else pd.Timestamp(span.since),
                 None if span.until is None else pd.Timestamp(span.until),
             )
+            with self.lock:
+                self.spans[span] = found
         return found
 
-    def answer(self, span: Span, name: str, build: Callable[[Computed, Analysis], Any]) -> bytes:
-        key = (span, name)
+    def _built(self, key: tuple[Span, str], make: Callable[[], bytes]) -> bytes:
         cached = self.answers.get(key)
         if cached is not None:
             return cached
         with self.lock:
+            guard = self.building.setdefault(key, threading.Lock())
+        with guard:
             cached = self.answers.get(key)
             if cached is None:
-                with self.queue.slot():
-                    value = build(self, self.shown(span))
-                cached = (value if isinstance(value, str) else dumps(value)).encode("utf-8")
-                self.answers[key] = cached
-                self._trim()
+                cached = make()
+                with self.lock:
+                    self.answers[key] = cached
+                    self.building.pop(key, None)
+                    self._trim()
         return cached
+
+    def answer(self, span: Span, name: str, build: Callable[[Computed, Analysis], Any]) -> bytes:
+        def make() -> bytes:
+            with self.queue.slot():
+                value = build(self, self.shown(span))
+            return (value if isinstance(value, str) else dumps(value)).encode("utf-8")
+
+        return self._built((span, name), make)
 
     def gzipped(self, span: Span, name: str, build: Callable[[Computed, Analysis], Any]) -> bytes:
         """The same answer gzip-compressed once (answers are large; clients ask repeatedly)."""
-        key = (span, name + ".gz")
-        cached = self.answers.get(key)
-        if cached is None:
-            body = self.answer(span, name, build)
-            with self.lock:
-                cached = self.answers.get(key)
-                if cached is None:
-                    cached = self.answers[key] = gzip.compress(body, compresslevel=6, mtime=0)
-                    self._trim()
-        return cached
+        body = self.answer(span, name, build)
+        return self._built(
+            (span, name + ".gz"), lambda: gzip.compress(body, compresslevel=6, mtime=0)
+        )
 
     def _trim(self) -> None:
         while len(self.answers) > SPANS_PER_PAIR * 8:
@@ -506,14 +514,15 @@ def analysis_answer(columns: tuple[str, ...] | None) -> Callable[[Computed, Anal
     """The analysis answer with the table's ``columns`` (``None``: all; empty: no rows)."""
 
     def build(computed: Computed, analysis: Analysis) -> str:
-        shown = list(analysis.table.columns) if columns is None else list(columns)
-        table = analysis.table[shown].copy()
-        table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m-%d")
-        table.index.name = "date"
-        # pandas writes NaN as null; the rest is spliced so the table is never re-parsed.
-        records = (
-            table.reset_index().to_json(orient="records", double_precision=15) if shown else "[]"
-        )
+        table = analysis.table
+        shown = list(table.columns) if columns is None else list(columns)
+        records = "[]"
+        if shown:
+            days = table.index.to_numpy(dtype="datetime64[D]")
+            dates = np.datetime_as_string(days, unit="D").astype(object)
+            frame = pd.DataFrame({"date": dates, **{c: table[c].to_numpy() for c in shown}})
+            # pandas writes NaN as null; the rest is spliced so the table is never re-parsed.
+            records = frame.to_json(orient="records", double_precision=15)
         head = dumps(
             {
                 "meta": _meta(computed, analysis),

@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
-from comove._secrets import redact
+from comove._secrets import protect, redact
 from comove._text import clip
 from comove._time import interval_step, now_utc, utc_naive, utc_naive_or_none
-from comove.errors import ConfigError, ProviderError, RateLimited
+from comove.errors import ConfigError, DataError, ProviderError, RateLimited
 
 if TYPE_CHECKING:
     from datetime import date
@@ -249,7 +249,10 @@ class RetryPolicy:
         Backoff: ``base_delay * 2**n`` capped at ``max_delay``, each with full jitter
         between half and all of it.
     budget
-        Total seconds (elapsed plus the next wait) after which no retry starts.
+        Total seconds a call may take: no retry starts unless the time spent, the wait before
+        it and a whole ``request_timeout`` still fit.
+    request_timeout
+        The longest one attempt may take (the HTTP client's timeout; set by it).
     sleep
         Injected in tests to keep the suite fast; receives every wait.
     network
@@ -262,6 +265,7 @@ class RetryPolicy:
     max_delay: float = 30.0
     unreachable_delay: float = 1.0
     budget: float = 120.0
+    request_timeout: float = 0.0
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[float, float], float] = random.uniform
     waits: list[float] = field(default_factory=list)
@@ -274,7 +278,7 @@ class RetryPolicy:
             "base_delay": 0.001,
             "max_delay": 0.01,
             "unreachable_delay": 0.001,
-            "budget": 30.0,
+            "budget": 60.0,
             "sleep": _no_sleep,
             "jitter": _no_jitter,
         }
@@ -300,7 +304,8 @@ class RetryPolicy:
             limit = 1 if self.network.seen_down() else self.unreachable_attempts
         if state.attempt_number >= limit:
             return True
-        return (state.seconds_since_start or 0.0) + state.upcoming_sleep > self.budget
+        spent = (state.seconds_since_start or 0.0) + state.upcoming_sleep
+        return spent + self.request_timeout > self.budget
 
     def call(self, func: Callable[[], T]) -> T:
         """Run ``func``, retrying :class:`Transient` failures; re-raise the last one."""
@@ -403,8 +408,12 @@ class HttpClient:
 
         self.provider = provider
         self.policy = policy or RetryPolicy()
+        # A retry must leave room for a whole request within the policy's budget.
+        self.policy.request_timeout = max(self.policy.request_timeout, timeout)
         self.limiter = RateLimiter(min_interval)
         self.secrets = tuple(s for s in secrets if s)
+        # The HTTP libraries log each URL (a key in its query): scrub them from here on.
+        protect(self.secrets)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
@@ -546,7 +555,12 @@ def to_bars(
     if raw.empty:
         return empty_bars(source, interval)
     original = pd.DatetimeIndex(pd.to_datetime(raw["date"])).sort_values()
-    bars = normalise_bars(raw, source, drop_incomplete=False, now=now)
+    try:
+        bars = normalise_bars(raw, source, drop_incomplete=False, now=now)
+    except DataError as exc:
+        # A reply with a non-finite price, an inverted bar, ...: the provider's fault, not
+        # the user's; the store is not touched and a chain falls back as for an outage.
+        raise ProviderError(f"malformed reply: {exc}") from None
     if interval != "1d" and len(bars) == 1:
         # One intraday bar cannot show its own spacing; keep its real time.
         bars.index = pd.DatetimeIndex(original, name="date").as_unit("ns")

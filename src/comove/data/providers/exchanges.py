@@ -265,12 +265,16 @@ class ExchangeProvider:
             )
             if not isinstance(page, list):
                 raise give_up_malformed(self)
+            previous = -1
             for candle in page:
-                if not isinstance(candle, list | tuple) or len(candle) < 6 or candle[0] is None:
-                    raise give_up_malformed(self)
-                rows[int(candle[0])] = [
-                    float("nan") if v is None else float(v) for v in candle[1:6]
-                ]
+                try:
+                    stamp, values = _candle(candle)
+                except (TypeError, ValueError, IndexError):
+                    raise give_up_malformed(self) from None
+                if stamp <= previous:
+                    raise give_up_malformed(self)  # repeated or out of order in one page
+                rows[stamp] = values
+                previous = stamp
             last = max((int(c[0]) for c in page), default=None)
             if last is None or last < since:
                 if not windowed:
@@ -288,6 +292,26 @@ class ExchangeProvider:
         )
         raw.insert(0, "date", pd.to_datetime(stamps, unit="ms"))
         return to_bars(raw, source, interval, start=start, end=end, now=now)
+
+
+# 2200-01-01 in epoch milliseconds: nothing stamped later is market data.
+LATEST_MS = 7_258_118_400_000
+
+
+def _candle(candle: Any) -> tuple[int, list[float]]:
+    """``[time_ms, open, high, low, close, volume]`` checked: whole milliseconds before 2200,
+    numbers (or ``None``) after."""
+    if not isinstance(candle, list | tuple) or len(candle) < 6:
+        raise ValueError("not a candle")
+    stamp = candle[0]
+    if type(stamp) is not int or not 0 <= stamp < LATEST_MS:
+        raise ValueError("not an epoch time in milliseconds")
+    values = []
+    for value in candle[1:6]:
+        if value is not None and type(value) not in (int, float):
+            raise ValueError("not a number")
+        values.append(float("nan") if value is None else float(value))
+    return stamp, values
 
 
 def give_up_malformed(provider: ExchangeProvider) -> ProviderError:

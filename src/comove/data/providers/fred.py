@@ -217,6 +217,12 @@ def _parse_csv(response: httpx.Response, series_id: str) -> pd.Series:
         )
     text = response.text
     if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        if "maintenance" in text.lower() or response.status_code >= 500:
+            raise Transient(
+                "maintenance",
+                f"{host_of(str(response.url))} answered with a web page instead of data "
+                "(down for maintenance?)",
+            )
         # FRED answers an unknown id with an HTML page.
         raise SymbolNotFound(f"fred: unknown series {series_id!r}")
     try:
@@ -239,7 +245,10 @@ def _parse_csv(response: httpx.Response, series_id: str) -> pd.Series:
 
 
 def _series(raw: pd.Series, series_id: str, response: httpx.Response) -> pd.Series:
+    import numpy as np
     import pandas as pd
+
+    from comove.data.bars import LATEST, OLDEST
 
     text = raw.str.strip()
     missing = text.isna() | text.isin([".", "", "NA", "#N/A"])
@@ -248,6 +257,13 @@ def _series(raw: pd.Series, series_id: str, response: httpx.Response) -> pd.Seri
     if bool(dates.isna().any()) or bool((values.isna() & ~missing).any()):
         raise Transient(
             "malformed", f"{host_of(str(response.url))} sent {series_id} rows that cannot be read"
+        )
+    if bool(np.isinf(values.to_numpy(dtype="float64")).any()) or bool(
+        ((dates < OLDEST) | (dates >= LATEST)).any()
+    ):
+        raise ProviderError(
+            f"fred: {host_of(str(response.url))} sent {series_id} values that are not finite "
+            f"or dates outside {OLDEST:%Y}..{LATEST:%Y}"
         )
     series = pd.Series(
         values.to_numpy(dtype="float64"),

@@ -45,6 +45,8 @@ ENV_URL = "COMOVE_YAHOO_URL"
 HOURLY_DAYS = 729
 # Oldest daily bar worth asking for when nothing is stored yet.
 EPOCH_START = "1970-01-02"
+# 2200-01-01 in epoch seconds: nothing stamped later is market data.
+LATEST_EPOCH = 7_258_118_400
 
 
 class YahooProvider:
@@ -160,21 +162,38 @@ def _parse_chart(response: httpx.Response, symbol: str, interval: str) -> pd.Dat
     results = chart.get("result")
     if not results:
         raise SymbolNotFound(f"yahoo: unknown symbol {symbol!r} (no result)")
-    result = results[0]
-    meta = result.get("meta") or {}
+    result = results[0] if isinstance(results, list) else None
+    if not isinstance(result, dict):
+        raise Transient("malformed", f"{host} sent a chart whose result cannot be read")
+    meta = result.get("meta", {})
     stamps = result.get("timestamp") or []
+    if not isinstance(meta, dict) or not isinstance(stamps, list):
+        raise Transient("malformed", f"{host} sent a chart whose result cannot be read")
     if not stamps:
         return pd.DataFrame()
+    if not all(type(t) is int and 0 <= t < LATEST_EPOCH for t in stamps):
+        raise Transient(
+            "malformed", f"{host} sent timestamps that are not epoch seconds before 2200"
+        )
+    steps = np.diff(np.asarray(stamps, dtype="int64"))
+    # Only the last bar may repeat (Yahoo's live bar, stamped apart from the session).
+    if len(steps) and (bool((steps[:-1] <= 0).any()) or steps[-1] < 0):
+        raise Transient("malformed", f"{host} sent timestamps that repeat or go backwards")
     try:
-        quote_block = (result.get("indicators") or {}).get("quote") or [{}]
-        quote_block = quote_block[0]
-        adj_block = (result.get("indicators") or {}).get("adjclose") or []
+        indicators = result.get("indicators") or {}
+        quote_block = (indicators.get("quote") or [{}])[0]
+        adj_block = indicators.get("adjclose") or []
         columns: dict[str, Any] = {}
         for field in ("open", "high", "low", "close", "volume"):
             values = quote_block.get(field)
             columns[field] = values if values is not None else [None] * len(stamps)
         if adj_block and adj_block[0].get("adjclose") is not None:
             columns["adj_close"] = adj_block[0]["adjclose"]
+        for values in columns.values():
+            if not isinstance(values, list) or any(
+                v is not None and type(v) not in (int, float) for v in values
+            ):
+                raise ValueError("quote values that are not numbers")
         frame = pd.DataFrame({k: np.asarray(v, dtype="float64") for k, v in columns.items()})
         if len(frame) != len(stamps):
             raise ValueError("timestamp and quote lengths differ")
@@ -191,6 +210,9 @@ def _parse_chart(response: httpx.Response, symbol: str, interval: str) -> pd.Dat
         dates = pd.DatetimeIndex(local.tz_localize(None)).normalize()
     else:
         dates = pd.DatetimeIndex(when.tz_localize(None))
+    repeated = np.flatnonzero(dates.duplicated(keep="last"))
+    if len(repeated) and (len(repeated) > 1 or repeated[0] != len(dates) - 2):
+        raise Transient("malformed", f"{host} sent two bars for the same session")
     frame.insert(0, "date", dates)
     # Yahoo repeats the live bar (same date) at the end of daily series; keep the later.
     frame = frame.drop_duplicates(subset="date", keep="last")
