@@ -40,8 +40,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from comove.report.charts import plotly_package_file
 
 HERE = Path(__file__).resolve().parent
 COMPETITORS = HERE / "competitors"
@@ -179,7 +181,7 @@ class Runner:
         )
         return time.perf_counter() - start
 
-    def medians(self, commands: dict[str, Sequence[str]], runs: int) -> dict[str, float]:
+    def medians(self, commands: Mapping[str, Sequence[str]], runs: int) -> dict[str, float]:
         for command in commands.values():
             self.run(command)  # warm-up: bytecode, calendar cache, compiled templates
         times: dict[str, list[float]] = {name: [] for name in commands}
@@ -254,7 +256,7 @@ def bench_commands(runner: Runner, data: Path, runs: int) -> None:
     print(
         ratio_line("comove backtest / comove analyze", timed["backtest"], timed["analyze"], "≤ 1.5")
     )
-    plotly_js = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
+    plotly_js = plotly_package_file("plotly.min.js")
     beyond = report_out.stat().st_size - plotly_js.stat().st_size
     print(
         f"  report file {report_out.stat().st_size / 1e6:.2f} MB, figure data and page beyond plotly.js "

@@ -44,7 +44,7 @@ def page(analysis: Analysis, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _with_attrs(analysis: Analysis, **attrs: object) -> Analysis:
     history = analysis.history.copy()
-    history.attrs = {**analysis.history.attrs, **attrs}
+    history.attrs = dict(analysis.history.attrs) | attrs
     return dataclasses.replace(analysis, history=history)
 
 
