@@ -565,8 +565,9 @@ def _with_history(series: Mapping[str, pd.Series], shown: pd.DatetimeIndex) -> p
     return pd.DatetimeIndex(before.as_unit("ns").append(shown), name="date")
 
 
-def _closes_on(close: pd.Series, index: pd.DatetimeIndex, what: str) -> pd.Series:
-    """Positive closes on the sessions (no forward fill), NaN elsewhere."""
+def closes_on(close: pd.Series, index: pd.DatetimeIndex, what: str) -> pd.Series:
+    """Positive closes on the sessions (no forward fill), NaN elsewhere; ``what`` names them in
+    errors."""
     try:
         values = close.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError) as exc:
@@ -629,7 +630,7 @@ def breadth_frame(
     index = _session_index(sessions)
     notes: list[str] = []
     breadth = _rebased_ratio(
-        _closes_on(small_caps, index, "small caps"), _closes_on(large_caps, index, "large caps")
+        closes_on(small_caps, index, "small caps"), closes_on(large_caps, index, "large caps")
     )
     sma50 = breadth.rolling(50, min_periods=50).mean()
     above = pd.Series(np.where(breadth > sma50, 1.0, 0.0), index=index).where(sma50.notna())
@@ -637,8 +638,8 @@ def breadth_frame(
     falling = pd.Series(np.where(chg < 0, 1.0, 0.0), index=index).where(chg.notna())
     if equal_weight is not None and cap_weight is not None:
         ew_cw = _rebased_ratio(
-            _closes_on(equal_weight, index, "equal weight"),
-            _closes_on(cap_weight, index, "cap weight"),
+            closes_on(equal_weight, index, "equal weight"),
+            closes_on(cap_weight, index, "cap weight"),
         )
     else:
         notes.append("equal-weight / cap-weight closes not given: ew_cw columns are empty")

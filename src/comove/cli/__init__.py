@@ -17,6 +17,7 @@ from comove.cli import (
     alerts,
     analyze,
     backtest,
+    compare,
     fetch,
     imports,
     report,
@@ -27,7 +28,20 @@ from comove.cli import (
     watch,
 )
 
-COMMANDS = (report, analyze, signals, backtest, fetch, imports, store, watch, alerts, serve, scan)
+COMMANDS = (
+    report,
+    analyze,
+    compare,
+    signals,
+    backtest,
+    fetch,
+    imports,
+    store,
+    watch,
+    alerts,
+    serve,
+    scan,
+)
 
 app = typer.Typer(
     name="comove",

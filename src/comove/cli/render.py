@@ -211,3 +211,90 @@ def backtest_text(evaluation: Evaluation, synthetic: bool, crypto: str = "ETH") 
         printables.append(f"{row['signal']} ({row['horizon']} sessions): {row['evidence']}")
     printables.extend(evaluation.claims.words)
     return _render(printables)
+
+
+def _interval(low: float, high: float) -> str:
+    return f"[{_fmt(low, '+.2f')}, {_fmt(high, '+.2f')}]"
+
+
+def _estimates_table(title: str, estimates: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    grid = Table(title=title, title_justify="left", show_edge=False)
+    for column in (
+        "",
+        "from",
+        "to",
+        "sessions",
+        "r",
+        "Fisher",
+        "bootstrap",
+        "block",
+        "boot/Fisher",
+    ):
+        grid.add_column(column, justify="left" if column in ("", "from", "to") else "right")
+    for e in estimates:
+        boot = e["bootstrap"]
+        ratio = e["width_ratio"]
+        grid.add_row(
+            str(e["label"]),
+            str(e["start"]),
+            str(e["end"]),
+            str(e["sessions"]),
+            _fmt(e["r"] if e["r"] is not None else math.nan, "+.3f"),
+            _interval(*(math.nan if v is None else v for v in (e["fisher_low"], e["fisher_high"]))),
+            _interval(*(math.nan if v is None else v for v in (boot["low"], boot["high"]))),
+            _fmt(boot["block"] if boot["block"] is not None else math.nan, ".1f"),
+            ("n/a" if ratio is None else f"{ratio:.2f}") + (" *" if e["disagree"] else ""),
+        )
+    return grid
+
+
+def comparison_text(result: dict[str, Any], synthetic: bool = False) -> str:
+    """``comove compare`` as text, from :meth:`Comparison.to_dict`."""
+    printables: list[Any] = []
+    benchmarks = result["benchmarks"]
+    level = f"{result['level']:.0%}"
+    if benchmarks is not None:
+        first = benchmarks["whole"][0]
+        printables.append(
+            f"{result['crypto']} against {', '.join(benchmarks['benchmarks'])}, "
+            f"{first['start']} to {first['end']}" + (SYNTHETIC if synthetic else "")
+        )
+        printables.append(_estimates_table(f"Whole span ({level} intervals)", benchmarks["whole"]))
+        for window, estimates in benchmarks["latest"].items():
+            printables.append(_estimates_table(f"Latest {window} sessions", estimates))
+    periods = result["periods"]
+    if periods is not None:
+        printables.append(
+            _estimates_table(
+                f"{periods['crypto']} vs {periods['benchmark']} by period", periods["periods"]
+            )
+        )
+    regimes = result["regimes"]
+    if regimes:
+        printables.append(
+            _estimates_table(
+                "Regimes",
+                [part for r in regimes for part in (r["inside"], r["outside"])],
+            )
+        )
+    if any(
+        e["disagree"]
+        for group in (
+            benchmarks["whole"] if benchmarks else [],
+            *(benchmarks["latest"].values() if benchmarks else []),
+            periods["periods"] if periods else [],
+        )
+        for e in group
+    ):
+        printables.append(
+            "* the bootstrap and Fisher intervals disagree (width ratio beyond 1.25, or only "
+            "one excludes zero): trust the bootstrap, it keeps fat tails and clustering"
+        )
+    printables.append("")
+    printables.extend(f"- {line}" for line in result["words"])
+    printables.append("")
+    printables.append("Methods:")
+    printables.extend(f"- {text}" for text in result["methods"].values())
+    return _render(printables)

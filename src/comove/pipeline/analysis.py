@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ from comove.signals.rules import (
 )
 
 if TYPE_CHECKING:
+    from comove.analytics.comparison import Comparison
     from comove.signals.evaluate import BacktestResult, ClaimsCheck, Evaluation
 
 #: The inputs some signal conditions need, and those conditions.
@@ -197,6 +198,7 @@ class Analysis:
     regimes_history: pd.DataFrame
     whole: _History
     gaps: tuple[InputGap, ...] = ()
+    benchmark_closes: Mapping[str, pd.Series] = field(default_factory=dict)
     since: pd.Timestamp | str | None = None
     until: pd.Timestamp | str | None = None
     max_lag: int = 10
@@ -273,6 +275,14 @@ class Analysis:
     @cached_property
     def reading(self) -> Reading:
         return latest_reading(self.table)
+
+    @cached_property
+    def commentary(self) -> Comparison:
+        """The crypto against the equity index and the large caps, and in the commentary's
+        regimes (:func:`comove.pipeline.compare.build_comparison` with its defaults)."""
+        from comove.pipeline.compare import CompareOptions, build_comparison
+
+        return build_comparison(self, CompareOptions(since=self.since, until=self.until))
 
     @property
     def backtest(self) -> BacktestResult:
@@ -511,6 +521,11 @@ def build_analysis(
         ),
         whole=history,
         gaps=_gaps(full, missing),
+        benchmark_closes=(
+            {str(large_caps.attrs.get("name") or "large caps"): large_caps["close"]}
+            if large_caps is not None and not large_caps.empty
+            else {}
+        ),
         max_lag=max_lag,
         shift_within=shift_within,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from comove.analytics.comparison import Regime
 from comove.errors import ConfigError
 from comove.signals.logic import hysteresis
 
@@ -39,3 +40,46 @@ def correlation_regimes(table: pd.DataFrame, enter: float, exit_: float) -> pd.D
 def regime_word(value: float) -> str:
     """``above``, ``below`` or ``unknown`` for one regime state."""
     return "unknown" if np.isnan(value) else REGIME_WORDS[float(value)]
+
+
+#: Sessions either side of a crypto-only move that count as "around" it.
+AROUND_MOVE = 2
+
+
+def commentary_regimes(
+    table: pd.DataFrame,
+    breadth_falling: pd.Series,
+    crypto_only_moves: pd.Series,
+    around: int = AROUND_MOVE,
+) -> list[Regime]:
+    """The commentary's regimes as session masks (1 inside, 0 outside, NaN unknown).
+
+    *risk-on*: the liquidity score above zero and small-cap breadth rising (its 20-session
+    change not negative), both as known that session. *around crypto-only moves*: within
+    ``around`` sessions of a crypto-only move (crypto beyond k σ while the index stayed
+    quiet, :attr:`~comove.signals.rules.SignalResult.crypto_only_moves`).
+    """
+    score = table["liquidity_score"].to_numpy(dtype="float64")
+    falling = breadth_falling.reindex(table.index).to_numpy(dtype="float64")
+    known = np.isfinite(score) & np.isfinite(falling)
+    risk_on = np.where(known, ((score > 0) & (falling == 0.0)).astype("float64"), np.nan)
+    moves = crypto_only_moves.reindex(table.index).to_numpy(dtype="float64")
+    flagged = np.flatnonzero(moves == 1.0)
+    near = np.zeros(len(moves))
+    for i in flagged:
+        near[max(0, i - around) : i + around + 1] = 1.0
+    near[~np.isfinite(moves) & (near == 0.0)] = np.nan
+    return [
+        Regime(
+            "risk_on",
+            "in risk-on sessions",
+            "liquidity score above zero and small-cap breadth rising",
+            pd.Series(risk_on, index=table.index),
+        ),
+        Regime(
+            "crypto_only_moves",
+            f"around crypto-only moves (±{around} sessions)",
+            f"within {around} sessions of a crypto move beyond k σ while the index stayed quiet",
+            pd.Series(near, index=table.index),
+        ),
+    ]
