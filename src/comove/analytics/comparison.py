@@ -89,8 +89,9 @@ METHODS = {
 
 def slug(label: str) -> str:
     """A column-safe name for a benchmark label: ``^RUT`` → ``rut``, ``csv:SPY.csv`` → ``spy``."""
-    base = label.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
-    base = re.sub(r"\.(csv|parquet)$", "", base, flags=re.IGNORECASE)
+    base = label.rsplit(":", 1)[-1]
+    if re.search(r"\.(csv|parquet)$", base, flags=re.IGNORECASE):
+        base = base.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     return re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_") or "series"
 
 

@@ -254,7 +254,7 @@ def comparison_text(result: dict[str, Any], synthetic: bool = False) -> str:
     """``comove compare`` as text, from :meth:`Comparison.to_dict`."""
     printables: list[Any] = []
     benchmarks = result["benchmarks"]
-    level = f"{result['level']:.0%}"
+    level = f"{result['level'] * 100:g}%"
     if benchmarks is not None:
         first = benchmarks["whole"][0]
         printables.append(
