@@ -209,6 +209,15 @@ def test_difference_draws_match_steigers_asymptotic_variance() -> None:
     assert np.std(np.arctanh(first) - np.arctanh(second)) == pytest.approx(expected, rel=0.1)
 
 
+def test_block_sums_equal_sums_over_the_resampled_rows() -> None:
+    rng = np.random.default_rng(10)
+    n, block, reps = 150, 6.0, 40
+    stats_ = rng.standard_normal((n, 3))
+    sums = compare.resample_sums(stats_, block, reps, np.random.default_rng(4))
+    rows = compare.stationary_indices(n, block, reps, np.random.default_rng(4))
+    np.testing.assert_allclose(sums, stats_[rows].sum(axis=1), rtol=1e-10, atol=1e-10)
+
+
 def test_split_draws_equal_plain_masked_correlations() -> None:
     rng = np.random.default_rng(10)
     x, y = rng.standard_normal((2, 120))
@@ -220,6 +229,16 @@ def test_split_draws_equal_plain_masked_correlations() -> None:
         flags = inside[idx]
         assert inner[row] == pytest.approx(np.corrcoef(x[idx][flags], y[idx][flags])[0, 1])
         assert outer[row] == pytest.approx(np.corrcoef(x[idx][~flags], y[idx][~flags])[0, 1])
+
+
+def test_each_resample_has_n_rows_in_blocks_of_the_mean_length() -> None:
+    rng = np.random.default_rng(1)
+    starts, lengths = compare.stationary_blocks(500, 10.0, 400, rng)
+    assert (lengths.sum(axis=1) == 500).all()
+    assert (starts >= 0).all()
+    assert (starts < 500).all()
+    whole = lengths[:, :-1][lengths[:, 1:] > 0]  # blocks not cut short by the end
+    assert whole.mean() == pytest.approx(10.0, rel=0.05)
 
 
 # -- change points ----------------------------------------------------------------------------

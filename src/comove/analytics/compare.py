@@ -285,40 +285,88 @@ def correlation_influence(x: FloatArray, y: FloatArray) -> FloatArray:
     return zx * zy - r * (zx**2 + zy**2) / 2.0
 
 
+def stationary_blocks(
+    n: int, block: float, reps: int, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """The blocks of ``reps`` stationary-bootstrap resamples of ``n`` rows.
+
+    Returns ``(starts, lengths)``, each ``(reps, K)``: block k of resample r covers rows
+    ``starts[r, k]``, ``starts[r, k] + 1``, ... (wrapping past the end) for ``lengths[r, k]``
+    rows. Lengths are geometric with mean ``block``, the last block used is cut so each
+    resample has ``n`` rows, and the blocks after it have length 0. ``K`` leaves eight
+    standard deviations of room; a row that still falls short (probability below 1e-15) has
+    its last block lengthened.
+    """
+    expected = n / block
+    count = int(min(n, math.ceil(expected + 8.0 * math.sqrt(expected) + 8.0)))
+    lengths = np.minimum(rng.geometric(min(1.0, 1.0 / block), size=(reps, count)), n)
+    starts = rng.integers(0, n, size=(reps, count))
+    ends = np.cumsum(lengths, axis=1)
+    short = ends[:, -1] < n
+    if short.any():
+        lengths[short, -1] += n - ends[short, -1]
+        ends[short, -1] = n
+    used = np.clip(n - (ends - lengths), 0, lengths)
+    return starts, used
+
+
 def stationary_indices(n: int, block: float, reps: int, rng: np.random.Generator) -> FloatArray:
-    """``reps`` rows of ``n`` indices: blocks of geometric length (mean ``block``), wrapping."""
-    new_block = rng.random((reps, n)) < 1.0 / block
-    new_block[:, 0] = True
-    starts = rng.integers(0, n, size=(reps, n), dtype=np.int64)
-    positions = np.arange(n)
-    last_start = np.maximum.accumulate(np.where(new_block, positions, 0), axis=1)
-    rows = np.arange(reps)[:, None]
-    return (starts[rows, last_start] + (positions - last_start)) % n
+    """``reps`` rows of ``n`` resampled row numbers (the blocks of :func:`stationary_blocks`)."""
+    starts, lengths = stationary_blocks(n, block, reps, rng)
+    flat = lengths.ravel()
+    first = np.repeat(np.cumsum(flat) - flat, flat)
+    offsets = np.arange(reps * n) - first
+    return ((np.repeat(starts.ravel(), flat) + offsets) % n).reshape(reps, n)
 
 
-def _corr_rows(x: FloatArray, y: FloatArray) -> FloatArray:
-    """Pearson correlation of each row pair of two 2-D arrays."""
-    dx = x - x.mean(axis=1, keepdims=True)
-    dy = y - y.mean(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.einsum("ij,ij->i", dx, dy) / np.sqrt(
-            np.einsum("ij,ij->i", dx, dx) * np.einsum("ij,ij->i", dy, dy)
-        )
+def _chunks(reps: int, per_rep: int) -> list[int]:
+    """Replications per batch so that one batch's arrays stay near 2 M entries."""
+    size = max(1, min(reps, 2_000_000 // max(per_rep, 1)))
+    return [min(size, reps - start) for start in range(0, reps, size)]
 
 
-def _masked_corr_rows(x: FloatArray, y: FloatArray, mask: FloatArray) -> FloatArray:
-    """Pearson correlation of each row pair over the entries where ``mask`` is True."""
-    w = mask.astype("float64")
-    count = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mx = (w * x).sum(axis=1) / count
-        my = (w * y).sum(axis=1) / count
-        dx, dy = (x - mx[:, None]) * w, (y - my[:, None]) * w
-        out = np.einsum("ij,ij->i", dx, dy) / np.sqrt(
-            np.einsum("ij,ij->i", dx, dx) * np.einsum("ij,ij->i", dy, dy)
-        )
-    out[count < 4] = np.nan
+def resample_sums(
+    stats: FloatArray, block: float, reps: int, rng: np.random.Generator
+) -> FloatArray:
+    """Column sums of ``stats`` (n rows, k columns) over ``reps`` stationary-bootstrap resamples.
+
+    A block's sum is a difference of prefix sums, so a resample costs its number of blocks,
+    not its number of rows. Equal in distribution to summing ``stats[stationary_indices(...)]``.
+    """
+    n, k = stats.shape
+    prefix = np.zeros((2 * n + 1, k))
+    prefix[1:] = np.cumsum(np.vstack([stats, stats]), axis=0)
+    out = np.empty((reps, k))
+    done = 0
+    expected = n / block
+    per_rep = int(min(n, expected + 8.0 * math.sqrt(expected) + 8.0)) * k
+    for size in _chunks(reps, per_rep):
+        starts, lengths = stationary_blocks(n, block, size, rng)
+        out[done : done + size] = (prefix[starts + lengths] - prefix[starts]).sum(axis=1)
+        done += size
     return out
+
+
+def _corr_from_sums(
+    count: FloatArray,
+    sx: FloatArray,
+    sy: FloatArray,
+    sxx: FloatArray,
+    syy: FloatArray,
+    sxy: FloatArray,
+) -> FloatArray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / count
+        var_x = sxx - sx * sx / count
+        var_y = syy - sy * sy / count
+        out = cov / np.sqrt(var_x * var_y)
+    out[(count < 4) | ~(var_x > 0) | ~(var_y > 0)] = np.nan
+    return np.clip(out, -1.0, 1.0)
+
+
+def _centred(*series: FloatArray) -> list[FloatArray]:
+    # Centring first keeps the sums' differences (cov = Σxy − Σx Σy / n) free of cancellation.
+    return [s - s.mean() for s in series]
 
 
 @dataclass(frozen=True)
@@ -346,12 +394,6 @@ class BootstrapInterval:
             "reps": self.reps,
             "level": self.level,
         }
-
-
-def _chunks(reps: int, n: int) -> list[int]:
-    """Replications per batch so that one batch's index matrix stays near 4 M entries."""
-    size = max(1, min(reps, 4_000_000 // max(n, 1)))
-    return [min(size, reps - start) for start in range(0, reps, size)]
 
 
 def interval_from(draws: FloatArray, level: float, block: float) -> BootstrapInterval:
@@ -393,12 +435,12 @@ def bootstrap_corr_draws(
     n = len(x)
     _check_bootstrap(n, reps)
     chosen = corr_block_length(x, y) if block is None else block
-    rng = np.random.default_rng(seed)
-    draws = [
-        _corr_rows(x[idx], y[idx])
-        for idx in (stationary_indices(n, chosen, size, rng) for size in _chunks(reps, n))
-    ]
-    return np.concatenate(draws), chosen
+    cx, cy = _centred(x, y)
+    sums = resample_sums(
+        np.column_stack([cx, cy, cx * cx, cy * cy, cx * cy]), chosen, reps,
+        np.random.default_rng(seed),
+    )  # fmt: skip
+    return _corr_from_sums(np.full(reps, float(n)), *sums.T), chosen
 
 
 def bootstrap_corr(
@@ -428,14 +470,18 @@ def bootstrap_shared_draws(
     n = len(x)
     _check_bootstrap(n, reps)
     chosen = max(corr_block_length(x, a), corr_block_length(x, b)) if block is None else block
-    rng = np.random.default_rng(seed)
-    first, second = [], []
-    for size in _chunks(reps, n):
-        idx = stationary_indices(n, chosen, size, rng)
-        xs = x[idx]
-        first.append(_corr_rows(xs, a[idx]))
-        second.append(_corr_rows(xs, b[idx]))
-    return np.concatenate(first), np.concatenate(second), chosen
+    cx, ca, cb = _centred(x, a, b)
+    sums = resample_sums(
+        np.column_stack([cx, ca, cb, cx * cx, ca * ca, cb * cb, cx * ca, cx * cb]),
+        chosen, reps, np.random.default_rng(seed),
+    )  # fmt: skip
+    sx, sa, sb, sxx, saa, sbb, sxa, sxb = sums.T
+    count = np.full(reps, float(n))
+    return (
+        _corr_from_sums(count, sx, sa, sxx, saa, sxa),
+        _corr_from_sums(count, sx, sb, sxx, sbb, sxb),
+        chosen,
+    )
 
 
 def bootstrap_split_draws(
@@ -455,14 +501,19 @@ def bootstrap_split_draws(
     n = len(x)
     _check_bootstrap(n, reps)
     chosen = corr_block_length(x, y) if block is None else block
-    rng = np.random.default_rng(seed)
-    inner, outer = [], []
-    for size in _chunks(reps, n):
-        idx = stationary_indices(n, chosen, size, rng)
-        xs, ys, flags = x[idx], y[idx], inside[idx]
-        inner.append(_masked_corr_rows(xs, ys, flags))
-        outer.append(_masked_corr_rows(xs, ys, ~flags))
-    return np.concatenate(inner), np.concatenate(outer), chosen
+    cx, cy = _centred(x, y)
+    columns = []
+    for flags in (inside.astype("float64"), 1.0 - inside.astype("float64")):
+        columns += [
+            flags,
+            flags * cx,
+            flags * cy,
+            flags * cx * cx,
+            flags * cy * cy,
+            flags * cx * cy,
+        ]
+    sums = resample_sums(np.column_stack(columns), chosen, reps, np.random.default_rng(seed))
+    return _corr_from_sums(*sums[:, :6].T), _corr_from_sums(*sums[:, 6:].T), chosen
 
 
 # -- change points ---------------------------------------------------------------------------

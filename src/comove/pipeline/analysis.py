@@ -46,7 +46,7 @@ from comove.signals.rules import (
 )
 
 if TYPE_CHECKING:
-    from comove.analytics.comparison import Comparison
+    from comove.analytics.comparison import Comparison, RegimeComparison
     from comove.signals.evaluate import BacktestResult, ClaimsCheck, Evaluation
 
 #: The inputs some signal conditions need, and those conditions.
@@ -119,9 +119,11 @@ class _History:
         naive_corr: pd.Series | None,
         cost_bps: float,
         n_boot: int,
+        breadth_falling: pd.Series | None = None,
     ) -> None:
         self.table = table
         self.signals = signals
+        self.breadth_falling = breadth_falling
         self.ewma_lambda = ewma_lambda
         self.comparison_window = comparison_window
         self.naive_corr = naive_corr
@@ -170,10 +172,16 @@ class _History:
         return event_study(self.table, self.signals, n_boot=self.n_boot)
 
     @cached_property
+    def regimes_compared(self) -> tuple[RegimeComparison, ...]:
+        from comove.signals.evaluate import regime_comparisons
+
+        return regime_comparisons(self.table, self.signals, self.breadth_falling)
+
+    @cached_property
     def claims(self) -> ClaimsCheck:
         from comove.signals.evaluate import correlation_claims
 
-        return correlation_claims(self.table, crypto_only_moves=self.signals.crypto_only_moves)
+        return correlation_claims(self.table, regimes=self.regimes_compared)
 
 
 @dataclass(frozen=True, eq=False)
@@ -510,6 +518,7 @@ def build_analysis(
     history = _History(
         full, signals, ewma_lambda=ewma_lambda, comparison_window=main,
         naive_corr=naive_corr, cost_bps=cost_bps, n_boot=n_boot,
+        breadth_falling=breadth_table["breadth_falling"],
     )  # fmt: skip
     whole = Analysis(
         history=full,

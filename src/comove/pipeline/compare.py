@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from comove.analytics.compare import DEFAULT_REPS
@@ -22,14 +21,15 @@ from comove.analytics.comparison import (
     Comparison,
     compare_benchmarks,
     compare_periods,
-    compare_regimes,
 )
 from comove.analytics.macro import closes_on
+from comove.analytics.returns import log_returns
 from comove.config import Settings
 from comove.errors import ConfigError, DataError, ProviderError
 from comove.pipeline.inputs import PairRequest, Progress, load_bars, load_chain, load_inputs
 from comove.pipeline.sources import parse_chain
-from comove.signals.regime import commentary_regimes
+from comove.signals.evaluate import regime_comparisons
+from comove.signals.regime import REGIME_NAMES
 
 if TYPE_CHECKING:
     from comove.pipeline.analysis import Analysis
@@ -73,11 +73,7 @@ def _label(bars: pd.DataFrame, fallback: str) -> str:
 
 def _returns(closes: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Log returns from consecutive sessions of each close; sessions missing any are dropped."""
-    frame = pd.DataFrame(dict(closes))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.log(frame.to_numpy() / frame.shift(1).to_numpy())
-    values[~np.isfinite(values)] = np.nan
-    return pd.DataFrame(values, index=frame.index, columns=frame.columns).dropna()
+    return pd.DataFrame({name: log_returns(close) for name, close in closes.items()}).dropna()
 
 
 def _check_level(options: CompareOptions) -> None:
@@ -132,15 +128,13 @@ def build_comparison(
                 f"benchmarks not compared: they share {len(shown)} sessions with "
                 f"{crypto_name} (at least {MIN_SESSIONS} needed)"
             )
-    elif not chosen.periods:
-        raise DataError(
-            f"comparing benchmarks needs at least two; only {equity_name} could be loaded: "
-            "add --benchmark SOURCE (e.g. --benchmark yahoo:^GSPC) or import the large caps "
+    else:
+        lines.append(
+            f"benchmarks not compared: only {equity_name} could be loaded; add --benchmark "
+            "SOURCE (e.g. --benchmark yahoo:^GSPC) or import the large caps "
             "(comove import csv:SPY.csv --as SPY)"
         )
-    else:
-        lines.append(f"only {equity_name} given: benchmarks not compared")
-    pair = _returns({"crypto": history["crypto_close"], "benchmark": history["equity_close"]})
+    pair = history[["crypto_ret", "equity_ret"]].set_axis(["crypto", "benchmark"], axis=1).dropna()
     periods = None
     if chosen.periods:
         periods = compare_periods(
@@ -149,21 +143,22 @@ def build_comparison(
             crypto=crypto_name, benchmark=equity_name,
             level=chosen.level, reps=chosen.reps, seed=chosen.seed,
         )  # fmt: skip
-    regimes = commentary_regimes(
-        history, analysis.breadth_history["breadth_falling"], analysis.signals.crypto_only_moves
-    )
-    regime_results = compare_regimes(
-        pair, regimes, level=chosen.level, reps=chosen.reps, seed=chosen.seed + 500
-    )
+    if (chosen.level, chosen.reps, chosen.seed) == (0.95, DEFAULT_REPS, 0):
+        regime_results = analysis.whole.regimes_compared
+    else:
+        regime_results = regime_comparisons(
+            history, analysis.signals, analysis.breadth_history["breadth_falling"],
+            level=chosen.level, reps=chosen.reps, seed=chosen.seed,
+        )  # fmt: skip
     found = {r.name for r in regime_results}
-    for regime in regimes:
-        if regime.name not in found:
+    for regime in REGIME_NAMES:
+        if regime not in found:
             lines.append(
-                f"the {regime.name.replace('_', '-')} regime was not compared: fewer than "
+                f"the {regime.replace('_', '-')} regime was not compared: fewer than "
                 f"{MIN_SESSIONS} known sessions on one side"
                 + (
                     " (it needs the liquidity score and breadth: macro series and large caps)"
-                    if regime.name == "risk_on"
+                    if regime == "risk_on"
                     else ""
                 )
             )
@@ -235,4 +230,11 @@ def compare(
             notes.append(f"the Nasdaq left out: {exc}")
         if not analysis.benchmark_closes:
             notes.append("the large caps left out: none stored or fetched (comove fetch)")
-    return build_comparison(analysis, chosen, extra, notes)
+    result = build_comparison(analysis, chosen, extra, notes)
+    if result.benchmarks is None and not chosen.periods:
+        missing = next(n for n in result.notes if n.startswith("benchmarks not compared"))
+        raise DataError(
+            "comparing benchmarks needs at least two; "
+            + missing.removeprefix("benchmarks not compared: ")
+        )
+    return result

@@ -23,6 +23,7 @@ import pandas as pd
 from comove.pipeline import Analysis
 
 if TYPE_CHECKING:
+    from comove.analytics.comparison import BenchmarkComparison
     from comove.signals.evaluate import BacktestResult
     from comove.signals.rules import SignalResult
 
@@ -744,14 +745,48 @@ def breadth_figure(table: pd.DataFrame, signals: SignalResult | None = None) -> 
     return _style(fig, "Small-cap breadth (Russell 2000 / S&P 500)", height=DOUBLE_HEIGHT)
 
 
+BENCHMARK_COLORS = ("#2f6db5", "#c2185b", "#8c6d31", "#636363", "#6d4bd8")
+PARTIAL_COLOR = "#1b9e77"
+
+
+def benchmarks_figure(comparison: BenchmarkComparison, window: int) -> Figure:
+    """The crypto's rolling correlation with each benchmark, and the partial correlation
+    with the first once the second is held fixed."""
+    rolling = comparison.rolling
+    x = _dates(rolling.index)
+    fig = _figure()
+    for k, (label, name) in enumerate(zip(comparison.benchmarks, comparison.slugs, strict=True)):
+        color = BENCHMARK_COLORS[k % len(BENCHMARK_COLORS)]
+        values = _values(rolling[f"corr_{name}_{window}"])
+        _add(fig, _line(x, values, label, color, 1.6, "%{y:+.2f}"))
+    small, large = comparison.benchmarks[:2]
+    partial = _values(rolling[f"partial_{window}"])
+    _add(
+        fig,
+        _line(
+            x, partial, f"{small} with {large} held fixed", PARTIAL_COLOR, 1.4,
+            "%{y:+.2f}", line={"dash": "dot"},
+        ),
+    )  # fmt: skip
+    _hline(fig, 0.0)
+    _axis_update(fig, "yaxis", range=[-1.0, 1.0])
+    return _style(
+        fig,
+        f"{comparison.crypto} against each benchmark ({window}-session correlation)",
+        yaxis_title="Correlation",
+    )
+
+
 def build_signal_figures(
     analysis: Analysis,
     *,
     signals: SignalResult | None = None,
     backtest: BacktestResult | None = None,
     macro: pd.DataFrame | None = None,
+    benchmarks: BenchmarkComparison | None = None,
 ) -> dict[str, Figure]:
-    """The figures of the signal, evaluation, macro and breadth sections that have data."""
+    """The figures of the signal, evaluation, macro, breadth and benchmark sections that have
+    data."""
     crypto, _ = _names(analysis)
     figures: dict[str, Figure] = {}
     if signals is not None and len(signals.columns):
@@ -767,6 +802,8 @@ def build_signal_figures(
     table = analysis.table
     if "breadth" in table and table["breadth"].notna().any():
         figures["breadth"] = breadth_figure(table, signals)
+    if benchmarks is not None:
+        figures["benchmarks"] = benchmarks_figure(benchmarks, analysis.comparison_window)
     return figures
 
 

@@ -339,6 +339,11 @@ PANEL_CAPTIONS = {
         "the number of inputs available that session) and the score (line); above zero, "
         "liquidity is supportive. Inputs count only from the session after they were published."
     ),
+    "benchmarks": (
+        "The crypto's rolling correlation with each benchmark, and (dotted) its partial "
+        "correlation with the first once the second is held fixed: near zero, the first adds "
+        "nothing the second does not already explain."
+    ),
     "breadth": (
         "Russell 2000 relative to the S&P 500 (rising: small caps lead) and its change over "
         "the risk-off signal's look-back; a negative change is the 'breadth falling' condition."
@@ -348,8 +353,54 @@ PANEL_CAPTIONS = {
 
 def _panel_figures(analysis: Analysis) -> dict[str, Figure]:
     return build_signal_figures(
-        analysis, signals=analysis.signals, backtest=analysis.backtest, macro=analysis.macro
+        analysis,
+        signals=analysis.signals,
+        backtest=analysis.backtest,
+        macro=analysis.macro,
+        benchmarks=analysis.commentary.benchmarks,
     )
+
+
+def _estimate_row(estimate: dict[str, Any], span: str) -> dict[str, str]:
+    boot = estimate["bootstrap"]
+    ratio = estimate["width_ratio"]
+    return {
+        "label": str(estimate["label"]),
+        "span": span,
+        "sessions": str(estimate["sessions"]),
+        "r": _fmt(_number(estimate["r"])),
+        "fisher": f"[{_fmt(_number(estimate['fisher_low']))}, "
+        f"{_fmt(_number(estimate['fisher_high']))}]",
+        "bootstrap": f"[{_fmt(_number(boot['low']))}, {_fmt(_number(boot['high']))}]",
+        "block": _fmt(_number(boot["block"]), ".1f"),
+        "ratio": "n/a" if ratio is None else f"{ratio:.2f}",
+        "disagree": "yes" if estimate["disagree"] else "",
+    }
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _commentary_context(analysis: Analysis) -> dict[str, Any]:
+    result = analysis.commentary.to_dict()
+    bench = result["benchmarks"]
+    rows: list[dict[str, str]] = []
+    if bench is not None:
+        rows += [_estimate_row(e, "whole span") for e in bench["whole"]]
+        for window, estimates in bench["latest"].items():
+            rows += [_estimate_row(e, f"latest {window}") for e in estimates]
+    for regime in result["regimes"]:
+        rows += [_estimate_row(regime[side], "whole history") for side in ("inside", "outside")]
+    return {
+        "commentary_present": bench is not None or bool(result["regimes"]),
+        # The regimes' sentences are the claims check's; here only the benchmarks speak.
+        "commentary_words": [*(bench["words"] if bench else []), *result["notes"]],
+        "commentary_rows": rows,
+        "commentary_disagree": any(row["disagree"] for row in rows),
+        "commentary_methods": list(result["methods"].values()),
+        "commentary_level": f"{result['level'] * 100:g}%",
+    }
 
 
 def _context(
@@ -427,6 +478,7 @@ def _context(
         **_signal_context(analysis),
         **_evaluation_context(analysis),
         **_claims_context(analysis),
+        **_commentary_context(analysis),
     }
 
 

@@ -37,7 +37,10 @@ import numpy as np
 import pandas as pd
 
 from comove._json import day, finite, records
+from comove.analytics.compare import DEFAULT_REPS
+from comove.analytics.comparison import RegimeComparison, compare_regimes
 from comove.errors import DataError
+from comove.signals.regime import commentary_regimes
 from comove.signals.rules import SIGNALS, SignalConfig, SignalResult, evaluate_signals
 
 FEW_EVENTS = 10
@@ -439,7 +442,7 @@ def correlation_claims(
     *,
     level: float = 0.6,
     windows: Sequence[int] | None = None,
-    crypto_only_moves: pd.Series | None = None,
+    regimes: Sequence[RegimeComparison] = (),
     merge_gap: int = 5,
 ) -> ClaimsCheck:
     """Check "30–90-session correlations periodically rose above ``level``" on a table.
@@ -454,10 +457,9 @@ def correlation_claims(
     merge_gap
         Spells above the level separated by at most this many sessions below it count as
         one episode (a correlation hovering around 0.6 is one phase, not many).
-    crypto_only_moves
-        Optional :attr:`SignalResult.crypto_only_moves`: the mean 30-session correlation
-        around those days is compared with the overall mean ("the link weakens in
-        crypto-specific events").
+    regimes
+        The commentary's regimes compared (:func:`regime_comparisons`): one sentence each
+        ("strong in risk-on phases", "weak around crypto-specific events").
     """
     if windows is None:
         windows = [
@@ -525,25 +527,40 @@ def correlation_claims(
             words.append(text)
     if not has_liquidity:
         words.append("no liquidity score: the liquidity regime of those episodes is not known")
-    if crypto_only_moves is not None and f"corr_{min(windows, default=30)}" in table:
-        w = min(windows)
-        moves = crypto_only_moves.reindex(table.index).to_numpy() == 1.0
-        corr = table[f"corr_{w}"].to_numpy(dtype="float64")
-        near = np.zeros(len(moves), dtype=bool)
-        for i in np.flatnonzero(moves):
-            near[i : i + w] = True  # the windows that contain the move
-        if moves.any() and np.isfinite(corr[near]).any():
-            words.append(
-                f"{int(moves.sum())} crypto-only large moves; the {w}-session correlation "
-                f"averaged {np.nanmean(corr[near]):+.2f} in windows containing one vs "
-                f"{np.nanmean(corr):+.2f} overall"
-            )
+    words.extend(regime.sentence() for regime in regimes)
     summary = pd.DataFrame(summary_rows)
     episodes = pd.DataFrame(
         episode_rows,
         columns=["window", "start", "end", "sessions", "sessions_above", "peak", "liquidity_mean"],
     )
     return ClaimsCheck(level=level, summary=summary, episodes=episodes, words=words)
+
+
+def regime_comparisons(
+    table: pd.DataFrame,
+    signals: SignalResult,
+    breadth_falling: pd.Series | None = None,
+    *,
+    level: float = 0.95,
+    reps: int = DEFAULT_REPS,
+    seed: int = 0,
+) -> tuple[RegimeComparison, ...]:
+    """The correlation of the pair's returns in the commentary's regimes vs the rest.
+
+    ``breadth_falling`` comes from the breadth frame (without it the risk-on regime is
+    unknown and left out); see :func:`comove.signals.regime.commentary_regimes`.
+    """
+    falling = (
+        breadth_falling if breadth_falling is not None else pd.Series(np.nan, index=table.index)
+    )
+    returns = table[["crypto_ret", "equity_ret"]].set_axis(["crypto", "benchmark"], axis=1)
+    return compare_regimes(
+        returns.dropna(),
+        commentary_regimes(table, falling, signals.crypto_only_moves),
+        level=level,
+        reps=reps,
+        seed=seed,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -571,12 +588,18 @@ def evaluate_all(
     cost_bps: float = 10,
     n_boot: int = 1000,
     seed: int = 0,
+    breadth_falling: pd.Series | None = None,
 ) -> Evaluation:
-    """Signals, backtest, event study and the claims check of one analysis table."""
+    """Signals, backtest, event study and the claims check of one analysis table.
+
+    ``breadth_falling`` (from the breadth frame) lets the claims check compare risk-on
+    sessions with the rest.
+    """
     signals = evaluate_signals(table, config)
+    regimes = regime_comparisons(table, signals, breadth_falling, seed=seed)
     return Evaluation(
         signals=signals,
         backtest=backtest(table, signals, cost_bps=cost_bps),
         event_study=event_study(table, signals, n_boot=n_boot, seed=seed),
-        claims=correlation_claims(table, crypto_only_moves=signals.crypto_only_moves),
+        claims=correlation_claims(table, regimes=regimes),
     )

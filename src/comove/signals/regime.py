@@ -42,6 +42,9 @@ def regime_word(value: float) -> str:
     return "unknown" if np.isnan(value) else REGIME_WORDS[float(value)]
 
 
+#: The commentary's regimes, as :func:`commentary_regimes` names them.
+REGIME_NAMES = ("risk_on", "crypto_only_moves")
+
 #: Sessions either side of a crypto-only move that count as "around" it.
 AROUND_MOVE = 2
 
