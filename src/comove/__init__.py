@@ -20,7 +20,21 @@ _EXPORTS = {
     "RollingCorrelation": "comove.analytics.streaming",
     "align": "comove.data.calendar",
     "analyze": "comove.pipeline",
+    "CompareOptions": "comove.pipeline.compare",
+    "Comparison": "comove.analytics.comparison",
+    "bootstrap_corr": "comove.analytics.compare",
     "build_analysis": "comove.pipeline",
+    "build_comparison": "comove.pipeline.compare",
+    "change_points": "comove.analytics.compare",
+    "compare": "comove.pipeline.compare",
+    "compare_benchmarks": "comove.analytics.comparison",
+    "compare_periods": "comove.analytics.comparison",
+    "fisher_difference": "comove.analytics.compare",
+    "optimal_block_length": "comove.analytics.compare",
+    "partial_corr": "comove.analytics.compare",
+    "spread_beta": "comove.analytics.compare",
+    "steiger_z": "comove.analytics.compare",
+    "williams_t": "comove.analytics.compare",
     "demo_pair": "comove.data.demo",
     "ema": "comove.analytics.momentum",
     "ewma_corr": "comove.analytics.correlation",
@@ -44,6 +58,17 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from comove.analytics.compare import (
+        bootstrap_corr,
+        change_points,
+        fisher_difference,
+        optimal_block_length,
+        partial_corr,
+        spread_beta,
+        steiger_z,
+        williams_t,
+    )
+    from comove.analytics.comparison import Comparison, compare_benchmarks, compare_periods
     from comove.analytics.correlation import (
         ewma_corr,
         fisher_ci,
@@ -68,6 +93,7 @@ if TYPE_CHECKING:
         ProviderError,
     )
     from comove.pipeline import Analysis, analyze, build_analysis
+    from comove.pipeline.compare import CompareOptions, build_comparison, compare
     from comove.report.html import write_report
 
     __version__: str

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-ENDPOINTS = ["/api/analysis", "/api/signals", "/api/backtest", "/api/figures"]
+ENDPOINTS = ["/api/analysis", "/api/signals", "/api/backtest", "/api/figures", "/api/compare"]
 
 
 def _error(response: Any, status: int) -> dict[str, Any]:
@@ -330,3 +330,35 @@ def test_missing_store_answers_empty_not_500(tmp_path: Path) -> None:
         assert "no crypto bars" in body["error"]
         assert client.get("/api/alerts").json() == {"alerts": []}
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_compare_answers_the_commentarys_questions(client: TestClient) -> None:
+    response = client.get("/api/compare")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    bench = body["benchmarks"]
+    assert bench["benchmarks"][1] == "^GSPC"
+    whole = bench["whole"][0]
+    assert whole["fisher_low"] < whole["r"] < whole["fisher_high"]
+    assert whole["bootstrap"]["low"] < whole["bootstrap"]["high"]
+    assert [r["name"] for r in body["regimes"]] == ["risk_on", "crypto_only_moves"]
+    assert body["periods"] is None
+    assert "bootstrap" in body["methods"]
+    assert body["words"][0].startswith(("Yes:", "No:", "No evidence"))
+
+
+def test_compare_with_periods_and_bad_ones(client: TestClient) -> None:
+    response = client.get(
+        "/api/compare", params={"periods": "2022-01-01:2022-12-31,2023-01-01:2023-12-31"}
+    )
+    assert response.status_code == 200, response.text
+    periods = response.json()["periods"]
+    assert [p["label"] for p in periods["periods"]] == [
+        "2022-01-01:2022-12-31",
+        "2023-01-01:2023-12-31",
+    ]
+    assert periods["differences"][0]["tests"][0]["method"] == "Fisher's z"
+    error = _error(client.get("/api/compare", params={"periods": "1990-01-01:1990-12-31"}), 422)
+    assert "does not overlap the data" in error["error"]
+    error = _error(client.get("/api/compare", params={"periods": "2020-01-01"}), 400)
+    assert "START:END" in error["error"]

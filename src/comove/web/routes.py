@@ -37,7 +37,10 @@ from comove.web.service import (
     backtest_answer,
     check_span,
     columns_of,
+    compare_answer,
+    compare_name,
     figures_answer,
+    periods_of,
     signals_answer,
     windows_of,
 )
@@ -96,6 +99,18 @@ class BacktestOut(BaseModel):
 class FiguresOut(BaseModel):
     meta: dict[str, Any]
     figures: dict[str, Any]
+
+
+class CompareOut(BaseModel):
+    meta: dict[str, Any]
+    crypto: str
+    level: float
+    benchmarks: dict[str, Any] | None
+    periods: dict[str, Any] | None
+    regimes: list[dict[str, Any]]
+    notes: list[str]
+    methods: dict[str, str]
+    words: list[str]
 
 
 class AlertsOut(BaseModel):
@@ -272,6 +287,28 @@ async def signals(request: Request, query: Pair) -> Response:
 async def backtest(request: Request, query: Pair) -> Response:
     """The stance overlay's metrics against buy-and-hold, the event study and the claims check."""
     return await _answer(request, query, "backtest", backtest_answer)
+
+
+@api_router.get("/compare", response_model=CompareOut, responses=ERRORS)
+async def compare(
+    request: Request,
+    query: Pair,
+    periods: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            description=(
+                "Periods to compare, START:END separated by commas (whole history; the span "
+                "only limits the benchmarks)."
+            ),
+            examples=["2017-01-01:2019-12-31,2020-01-01:2021-12-31"],
+        ),
+    ] = None,
+) -> Response:
+    """The crypto against the equity index and the large caps (differences, partial
+    correlation, spread beta, Fisher and bootstrap intervals), periods, and the regimes."""
+    chosen = periods_of(periods)
+    return await _answer(request, query, compare_name(chosen), compare_answer(chosen))
 
 
 @api_router.get("/figures", response_model=FiguresOut, responses=ERRORS)

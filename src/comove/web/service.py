@@ -559,6 +559,38 @@ def figures_answer(computed: Computed, analysis: Analysis) -> str:
     return payload_json(payload)
 
 
+def periods_of(text: str | None) -> tuple[tuple[str, str], ...]:
+    """``START:END,START:END`` as checked period pairs (400 on a malformed one)."""
+    from comove.pipeline.compare import parse_period
+
+    if not text:
+        return ()
+    try:
+        return tuple(parse_period(part) for part in text.split(",") if part.strip())
+    except ConfigError as exc:
+        raise RequestError(400, str(exc)) from None
+
+
+def compare_answer(
+    periods: tuple[tuple[str, str], ...],
+) -> Callable[[Computed, Analysis], dict[str, Any]]:
+    def build(computed: Computed, analysis: Analysis) -> dict[str, Any]:
+        if periods:
+            from comove.pipeline.compare import CompareOptions, build_comparison
+
+            options = CompareOptions(periods=periods, since=analysis.since, until=analysis.until)
+            result = build_comparison(analysis, options)
+        else:
+            result = analysis.commentary
+        return {"meta": _meta(computed, analysis), **result.to_dict()}
+
+    return build
+
+
+def compare_name(periods: tuple[tuple[str, str], ...]) -> str:
+    return "compare:" + ",".join(f"{a}:{b}" for a, b in periods)
+
+
 #: What the page asks for on every load (with no span and the configured windows).
 PAGE_ANSWERS: dict[str, Callable[[Computed, Analysis], Any]] = {
     "figures": figures_answer,
