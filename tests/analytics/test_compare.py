@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-import statsmodels.api as sm
+import statsmodels.api as sm  # type: ignore[import-untyped]
 from arch.bootstrap import StationaryBootstrap, optimal_block_length
 from scipy import special, stats
 
@@ -81,7 +81,7 @@ def test_williams_and_steiger_match_plain_formulas_on_random_samples() -> None:
         n = int(rng.integers(20, 400))
         loadings = rng.standard_normal((3, 3))
         data = rng.standard_normal((n, 3)) @ loadings.T
-        r = np.corrcoef(data.T)
+        r = np.asarray(np.corrcoef(data.T))
         r12, r13, r23 = r[0, 1], r[0, 2], r[1, 2]
         assert compare.williams_t(r12, r13, r23, n).statistic == pytest.approx(
             _williams_plain(r12, r13, r23, n), rel=1e-12
@@ -171,7 +171,7 @@ def test_bootstrap_interval_agrees_with_arch() -> None:
     x, y = garch_t_pair(500, 0.5, rng).T
     block = compare.corr_block_length(x, y)
     ours = compare.bootstrap_corr(x, y, reps=4000, block=block, seed=1)
-    theirs = StationaryBootstrap(block, x, y, seed=np.random.default_rng(2))
+    theirs = StationaryBootstrap(block, x, y, seed=np.random.default_rng(2))  # type: ignore[arg-type]
     low, high = theirs.conf_int(
         lambda a, b: np.array([np.corrcoef(a, b)[0, 1]]), reps=4000, method="percentile"
     )[:, 0]
