@@ -290,7 +290,8 @@ def comparison_text(result: dict[str, Any], synthetic: bool = False) -> str:
     ):
         printables.append(
             "* the bootstrap and Fisher intervals disagree (width ratio beyond 1.25, or only "
-            "one excludes zero): trust the bootstrap, it keeps fat tails and clustering"
+            "one excludes zero). Over a few hundred sessions or more trust the bootstrap: it "
+            "keeps fat tails and clustering; on short windows neither interval is exact"
         )
     printables.append("")
     printables.extend(f"- {line}" for line in result["words"])
