@@ -110,6 +110,31 @@ def test_a_waiting_request_gives_up_after_its_patience() -> None:
         pass  # the slot is free again
 
 
+def test_waiting_requests_are_served_in_arrival_order() -> None:
+    queue = WorkQueue(running=1, waiting=10, patience=5.0)
+    served: list[int] = []
+    threads = []
+    with queue.slot():
+        for k in range(6):
+
+            def wait(k: int = k) -> None:
+                with queue.slot():
+                    served.append(k)
+
+            thread = threading.Thread(target=wait)
+            thread.start()
+            threads.append(thread)
+            deadline = time.monotonic() + 10
+            while len(queue._line) < k + 1:  # each in line before the next arrives
+                assert time.monotonic() < deadline, "a waiter never got in line"
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert served == list(range(6))
+    with queue.slot():
+        pass  # every slot was handed back
+
+
 def test_wrong_method_is_405_with_allow(tmp_path: Path) -> None:
     app = create_app(settings_for(write_store(tmp_path / "s.duckdb")), allowed_hosts=TEST_HOSTS)
     with make_client(app) as client:

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,35 +55,51 @@ LATEST = dt.date(2200, 12, 31)
 
 
 class WorkQueue:
-    """At most ``running`` computations at once and ``waiting`` in line; beyond that a
-    request is answered 503 with ``Retry-After`` at once, so a flood of distinct requests
-    cannot pile up threads, and cached answers never wait behind it."""
+    """At most ``running`` computations at once and ``waiting`` in line, served first come,
+    first served; beyond that a request is answered 503 with ``Retry-After`` at once, so a
+    flood of distinct requests cannot pile up threads, and cached answers never wait
+    behind it. A finished computation hands its slot to the first in line, so a newcomer
+    never overtakes a request that has been waiting (which would stretch the slowest
+    answers under load)."""
 
     def __init__(self, running: int, waiting: int, patience: float = 20.0) -> None:
-        self._slots = threading.Semaphore(running)
         self._lock = threading.Lock()
-        self._waiting = 0
+        self._free = running
+        self._line: deque[threading.Event] = deque()
         self.limit = waiting
         self.patience = patience
 
+    def _enter(self) -> None:
+        with self._lock:
+            if self._free > 0 and not self._line:
+                self._free -= 1
+                return
+            if len(self._line) >= self.limit:
+                raise _busy()
+            ticket = threading.Event()
+            self._line.append(ticket)
+        if ticket.wait(self.patience):
+            return
+        with self._lock:
+            if ticket.is_set():  # handed the slot just as the wait ran out
+                return
+            self._line.remove(ticket)
+        raise _busy()
+
+    def _leave(self) -> None:
+        with self._lock:
+            if self._line:
+                self._line.popleft().set()
+            else:
+                self._free += 1
+
     @contextmanager
     def slot(self) -> Iterator[None]:
-        if not self._slots.acquire(blocking=False):
-            with self._lock:
-                if self._waiting >= self.limit:
-                    raise _busy()
-                self._waiting += 1
-            try:
-                acquired = self._slots.acquire(timeout=self.patience)
-            finally:
-                with self._lock:
-                    self._waiting -= 1
-            if not acquired:
-                raise _busy()
+        self._enter()
         try:
             yield
         finally:
-            self._slots.release()
+            self._leave()
 
 
 def _busy() -> RequestError:
