@@ -11,6 +11,7 @@ from comove.analytics.comparison import (
     compare_benchmarks,
     compare_periods,
     compare_regimes,
+    shifts_of,
     slug,
 )
 from comove.errors import DataError
@@ -77,9 +78,11 @@ def test_periods_compare_and_find_the_change() -> None:
     assert [p.sessions for p in result.periods] == [400, 400]
     assert result.differences[0].significant
     assert result.differences[0].estimate > 0.4
-    assert result.shifts
-    assert abs(result.shifts[0].date - linked.index[0]) <= pd.Timedelta(days=40)
     assert "changed" in result.words()[2]
+    shifts = shifts_of(returns)
+    assert shifts
+    assert abs(shifts[0].date - linked.index[0]) <= pd.Timedelta(days=40)
+    assert shifts[0].before < 0.2 < 0.4 < shifts[0].after
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,11 @@ def test_compare_json_and_csv() -> None:
     }
     assert [r["name"] for r in payload["regimes"]] == ["risk_on", "crypto_only_moves"]
     assert payload["periods"] is None
+    assert "change_points" in payload["methods"]
+    for shift in payload["change_points"]:
+        assert set(shift) == {"date", "statistic", "p_value", "before", "after"}
+        assert shift["p_value"] < 0.05
+    assert any("CUSUM" in line for line in payload["words"])
     result = runner.invoke(APP, ["compare", "--demo", "--reps", "200", "--format", "csv"])
     assert result.exit_code == 0, result.stderr
     header = result.stdout.splitlines()[0].split(",")

@@ -47,7 +47,7 @@ def test_btc_spy_correlation_rose_from_about_zero_to_about_a_third(
     # Fat tails and clustering: the bootstrap interval is wider than Fisher's in 2020–21.
     assert after.width_ratio > 1.25
     assert after.disagree
-    assert any(s.date.year == 2020 for s in result.periods.shifts)
+    assert any(s.date.year == 2020 for s in result.shifts)
 
 
 def test_eth_small_caps_are_no_different_from_large_caps(data_dir: Path, tmp_path: Path) -> None:

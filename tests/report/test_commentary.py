@@ -26,6 +26,8 @@ def test_the_section_shows_both_intervals_and_the_verdict(with_large_caps: Analy
     assert comparison is not None
     assert words.startswith(comparison.words()[0][:40])
     assert "Williams' t p =" in words
+    assert with_large_caps.commentary.shift_words() in words
+    assert "(CUSUM" in words
     estimates = element_text(page, "commentary-estimates")
     for label in comparison.benchmarks:
         assert label in estimates

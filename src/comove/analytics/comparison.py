@@ -497,13 +497,12 @@ class Shift:
 
 @dataclass(frozen=True)
 class PeriodComparison:
-    """Correlations of one pair over periods, consecutive differences, and change points."""
+    """Correlations of one pair over periods and the differences of consecutive ones."""
 
     crypto: str
     benchmark: str
     periods: tuple[CorrelationEstimate, ...]
     differences: tuple[Difference, ...]
-    shifts: tuple[Shift, ...]
     level: float
     notes: tuple[str, ...] = ()
 
@@ -516,17 +515,6 @@ class PeriodComparison:
         for d in self.differences:
             verdict = "changed" if d.significant else "no significant change"
             lines.append(f"{d.first} vs {d.second}: {verdict}; {d.evidence()}.")
-        if self.shifts:
-            lines.append(
-                "Correlation regime shifts (CUSUM): "
-                + "; ".join(
-                    f"{s.date.date()} ({s.before:+.2f} → {s.after:+.2f}, p = {s.p_value:.2g})"
-                    for s in self.shifts
-                )
-                + "."
-            )
-        else:
-            lines.append("No correlation regime shift detected (CUSUM, 5%).")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -535,7 +523,6 @@ class PeriodComparison:
             "benchmark": self.benchmark,
             "periods": [e.to_dict() for e in self.periods],
             "differences": [d.to_dict() for d in self.differences],
-            "change_points": [s.to_dict() for s in self.shifts],
             "notes": list(self.notes),
             "words": self.words(),
         }
@@ -545,8 +532,13 @@ def _period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
     return f"{start.date()}:{end.date()}"
 
 
-def shifts_of(x: np.ndarray, y: np.ndarray, index: pd.Index) -> tuple[Shift, ...]:
-    """The change points of corr(x, y) with the correlation of the segments either side."""
+def shifts_of(returns: pd.DataFrame) -> tuple[Shift, ...]:
+    """The change points of corr(crypto, benchmark) in ``returns``, with the correlation of
+    the segments either side (none when there are fewer than two minimum segments)."""
+    if len(returns) < 2 * CHANGE_MIN_SIZE:
+        return ()
+    x, y = _arrays(returns, "crypto", "benchmark")
+    index = returns.index
     points = change_points(
         x, y, min_size=CHANGE_MIN_SIZE, level=CHANGE_LEVEL, max_changes=CHANGE_MAX
     )
@@ -580,7 +572,7 @@ def compare_periods(
     """Correlation of ``returns["crypto"]`` and ``returns["benchmark"]`` in each period.
 
     Consecutive periods are compared with Fisher's z (independent samples) and the
-    difference of independent bootstrap draws; change points run over all of ``returns``.
+    difference of independent bootstrap draws.
     """
     x_all, y_all = _arrays(returns, "crypto", "benchmark")
     index = returns.index
@@ -639,9 +631,8 @@ def compare_periods(
                 level,
             )
         )
-    shifts = shifts_of(x_all, y_all, index) if len(x_all) >= 2 * CHANGE_MIN_SIZE else ()
     return PeriodComparison(
-        crypto, benchmark, tuple(estimates), tuple(differences), shifts, level, tuple(notes)
+        crypto, benchmark, tuple(estimates), tuple(differences), level, tuple(notes)
     )
 
 
@@ -762,6 +753,8 @@ class Comparison:
     regimes: tuple[RegimeComparison, ...] = ()
     notes: tuple[str, ...] = ()
     level: float = 0.95
+    shifts: tuple[Shift, ...] = ()
+    shifts_of: str = ""
 
     @property
     def methods(self) -> dict[str, str]:
@@ -770,9 +763,21 @@ class Comparison:
             used += ["williams", "partial"]
         if self.periods is not None or self.regimes:
             used.append("fisher_z")
-        if self.periods is not None:
-            used.append("change_points")
+        used.append("change_points")
         return {name: METHODS[name] for name in used}
+
+    def shift_words(self) -> str:
+        """The change points in one sentence."""
+        if not self.shifts:
+            return f"No correlation regime shift detected in {self.shifts_of} (CUSUM, 5%)."
+        return (
+            f"Correlation regime shifts in {self.shifts_of} (CUSUM): "
+            + "; ".join(
+                f"{s.date.date()} ({s.before:+.2f} → {s.after:+.2f}, p = {s.p_value:.2g})"
+                for s in self.shifts
+            )
+            + "."
+        )
 
     def words(self) -> list[str]:
         lines: list[str] = []
@@ -780,6 +785,7 @@ class Comparison:
             lines += self.benchmarks.words()
         if self.periods is not None:
             lines += self.periods.words()
+        lines.append(self.shift_words())
         lines += [r.sentence() for r in self.regimes]
         lines += list(self.notes)
         return lines
@@ -794,6 +800,8 @@ class Comparison:
             "benchmarks": None if self.benchmarks is None else self.benchmarks.to_dict(),
             "periods": None if self.periods is None else self.periods.to_dict(),
             "regimes": [r.to_dict() for r in self.regimes],
+            "change_points": [s.to_dict() for s in self.shifts],
+            "change_points_of": self.shifts_of,
             "notes": list(self.notes),
             "methods": self.methods,
             "words": self.words(),

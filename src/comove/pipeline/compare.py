@@ -21,6 +21,7 @@ from comove.analytics.comparison import (
     Comparison,
     compare_benchmarks,
     compare_periods,
+    shifts_of,
 )
 from comove.analytics.macro import closes_on
 from comove.analytics.returns import log_returns
@@ -162,7 +163,16 @@ def build_comparison(
                     else ""
                 )
             )
-    return Comparison(crypto_name, compared, periods, regime_results, tuple(lines), chosen.level)
+    return Comparison(
+        crypto_name,
+        compared,
+        periods,
+        regime_results,
+        tuple(lines),
+        chosen.level,
+        shifts_of(pair),
+        f"{crypto_name} vs {equity_name}",
+    )
 
 
 def _load_extra(

@@ -395,7 +395,11 @@ def _commentary_context(analysis: Analysis) -> dict[str, Any]:
     return {
         "commentary_present": bench is not None or bool(result["regimes"]),
         # The regimes' sentences are the claims check's; here only the benchmarks speak.
-        "commentary_words": [*(bench["words"] if bench else []), *result["notes"]],
+        "commentary_words": [
+            *(bench["words"] if bench else []),
+            analysis.commentary.shift_words(),
+            *result["notes"],
+        ],
         "commentary_rows": rows,
         "commentary_disagree": any(row["disagree"] for row in rows),
         "commentary_methods": list(result["methods"].values()),
