@@ -136,3 +136,16 @@ def test_a_malformed_period_is_a_usage_error() -> None:
     result = runner.invoke(APP, ["compare", "--demo", "--period", "2020-01-01"])
     assert result.exit_code == 2
     assert "START:END" in result.stderr
+
+
+def test_since_and_until_set_the_span_the_benchmarks_are_compared_over() -> None:
+    result = runner.invoke(
+        APP,
+        ["compare", "--demo", "--since", "2024-01-01", "--until", "2024-12-31", "--reps", "200",
+         "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    whole = json.loads(result.stdout)["benchmarks"]["whole"][0]
+    assert whole["start"] >= "2024-01-01"
+    assert whole["end"] <= "2024-12-31"
+    assert 240 <= whole["sessions"] <= 252
