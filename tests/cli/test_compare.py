@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -149,3 +150,26 @@ def test_since_and_until_set_the_span_the_benchmarks_are_compared_over() -> None
     assert whole["start"] >= "2024-01-01"
     assert whole["end"] <= "2024-12-31"
     assert 240 <= whole["sessions"] <= 252
+
+
+def test_a_flat_benchmark_is_named_and_an_identical_one_is_no_crash(
+    files: tuple[str, str, str], tmp_path: Path
+) -> None:
+    crypto, small, large = files
+    flat = tmp_path / "flat.csv"
+    frame = pd.read_csv(small.removeprefix("csv:"))
+    for column in ("Open", "High", "Low", "Close"):
+        frame[column] = 100.0
+    frame.to_csv(flat, index=False)
+    result = runner.invoke(
+        APP, ["compare", "--crypto", crypto, "-b", f"csv:{flat}", "-b", large, "--reps", "200"]
+    )
+    assert result.exit_code == 1
+    assert "flat does not move over the span" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = runner.invoke(
+        APP,
+        ["compare", "--crypto", small, "-b", small, "-b", large, "--reps", "200",
+         "--period", "2021-01-01:2021-12-31", "--period", "2022-01-01:2023-12-31"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr

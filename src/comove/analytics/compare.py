@@ -126,8 +126,13 @@ class TestResult:
 
 def _check_r(*values: float) -> None:
     for r in values:
-        if not -1.0 <= r <= 1.0:
+        if not (math.isnan(r) or -1.0 <= r <= 1.0):
             raise DataError(f"a correlation must lie in [-1, 1], got {r!r}")
+
+
+def _atanh(r: float) -> float:
+    """Fisher's z, infinite (not an error) for a perfect correlation."""
+    return math.atanh(r) if abs(r) < 1.0 else math.copysign(math.inf, r)
 
 
 def williams_t(r12: float, r13: float, r23: float, n: int) -> TestResult:
@@ -160,11 +165,7 @@ def steiger_z(r12: float, r13: float, r23: float, n: int) -> TestResult:
         1.0 - mean**2
     ) ** 2
     spread = 2.0 - 2.0 * covariance
-    z = (
-        (math.atanh(r12) - math.atanh(r13)) * math.sqrt((n - 3) / spread)
-        if spread > 0
-        else math.nan
-    )
+    z = (_atanh(r12) - _atanh(r13)) * math.sqrt((n - 3) / spread) if spread > 0 else math.nan
     return TestResult("Steiger's Z", z, 2.0 * normal_sf(abs(z)) if math.isfinite(z) else math.nan)
 
 
@@ -173,7 +174,7 @@ def fisher_difference(r1: float, n1: int, r2: float, n2: int) -> TestResult:
     _check_r(r1, r2)
     if min(n1, n2) < 4:
         raise DataError(f"Fisher's z test needs at least 4 observations per sample, got {n1}, {n2}")
-    z = (math.atanh(r1) - math.atanh(r2)) / math.sqrt(1.0 / (n1 - 3) + 1.0 / (n2 - 3))
+    z = (_atanh(r1) - _atanh(r2)) / math.sqrt(1.0 / (n1 - 3) + 1.0 / (n2 - 3))
     return TestResult("Fisher's z", z, 2.0 * normal_sf(abs(z)) if math.isfinite(z) else math.nan)
 
 
@@ -279,6 +280,8 @@ def optimal_block_length(x: FloatArray) -> float:
 
 def correlation_influence(x: FloatArray, y: FloatArray) -> FloatArray:
     """The series whose mean drives Pearson's r: z_x z_y − r (z_x² + z_y²) / 2 (standardised)."""
+    if not (x.std() > 0 and y.std() > 0):
+        raise DataError("a series that does not move has no correlation")
     zx = (x - x.mean()) / x.std()
     zy = (y - y.mean()) / y.std()
     r = float(np.mean(zx * zy))

@@ -99,6 +99,16 @@ def _arrays(returns: pd.DataFrame, *columns: str) -> list[np.ndarray]:
     return [returns[c].to_numpy(dtype="float64") for c in columns]
 
 
+def _check_moves(returns: pd.DataFrame, labels: dict[str, str], where: str) -> None:
+    """A series whose returns are all equal has no correlation: say which and where."""
+    for column, label in labels.items():
+        if not returns[column].std() > 0:
+            raise DataError(
+                f"{label} does not move {where} ({returns.index[0].date()} to "
+                f"{returns.index[-1].date()}): its correlation is undefined"
+            )
+
+
 @dataclass(frozen=True)
 class CorrelationEstimate:
     """One correlation over some sessions, with its Fisher band and its bootstrap interval."""
@@ -422,6 +432,7 @@ def compare_benchmarks(
             f"the benchmarks share only {len(returns)} sessions with {crypto}; "
             f"at least {MIN_SESSIONS} are needed"
         )
+    _check_moves(returns, {"crypto": crypto, **{b: b for b in benchmarks}}, "over the span")
     names = [slug(b) for b in benchmarks]
     slugs = tuple(n if names.count(n) == 1 else f"{n}_{i + 1}" for i, n in enumerate(names))
     x, *others = _arrays(returns, "crypto", *benchmarks)
@@ -595,6 +606,9 @@ def compare_periods(
                 f"period {label} holds {count} sessions of {crypto} vs {benchmark}; "
                 f"at least {MIN_SESSIONS} are needed"
             )
+        _check_moves(
+            returns.loc[rows], {"crypto": crypto, "benchmark": benchmark}, f"in period {label}"
+        )
         x, y = x_all[rows], y_all[rows]
         held = pd.DatetimeIndex(index[rows])
         if held[0] - start > pd.Timedelta(days=7) or end - held[-1] > pd.Timedelta(days=7):
@@ -705,6 +719,8 @@ def compare_regimes(
         known = np.isfinite(mask)
         inside = mask[known] == 1.0
         if inside.sum() < MIN_SESSIONS or (~inside).sum() < MIN_SESSIONS:
+            continue
+        if not all(returns.loc[known, c].std() > 0 for c in ("crypto", "benchmark")):
             continue
         x, y = _arrays(returns.loc[known], "crypto", "benchmark")
         index = returns.index[known]

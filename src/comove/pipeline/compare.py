@@ -120,10 +120,13 @@ def build_comparison(
             & (returns.index <= pd.Timestamp(chosen.until or returns.index[-1]))
         ] if len(returns) else returns  # fmt: skip
         if len(shown) >= MIN_SESSIONS:
-            compared = compare_benchmarks(
-                shown, benchmarks, crypto=crypto_name, windows=windows,
-                level=chosen.level, reps=chosen.reps, seed=chosen.seed,
-            )  # fmt: skip
+            try:
+                compared = compare_benchmarks(
+                    shown, benchmarks, crypto=crypto_name, windows=windows,
+                    level=chosen.level, reps=chosen.reps, seed=chosen.seed,
+                )  # fmt: skip
+            except DataError as exc:
+                lines.append(f"benchmarks not compared: {exc}")
         else:
             lines.append(
                 f"benchmarks not compared: they share {len(shown)} sessions with "
