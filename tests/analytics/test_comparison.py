@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from comove.analytics.comparison import (
     Regime,
@@ -127,3 +129,44 @@ def test_slugs_are_column_safe() -> None:
     assert slug("csv:/data/SPY.csv") == "spy"
     assert slug("exchange:coinbase:ETH/USD") == "eth_usd"
     assert slug("^^^") == "series"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(10, 150),
+    seed=st.integers(0, 10**6),
+    scale=st.sampled_from([1e-8, 1e-3, 1.0, 50.0]),
+    ties=st.booleans(),
+)
+def test_any_short_fat_tailed_or_tied_sample_gives_an_answer_or_a_data_error(
+    n: int, seed: int, scale: float, ties: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    data = rng.standard_t(2, (n, 3)) * scale
+    if ties:
+        data = np.round(data, 1)  # small scales round to all zeros: a series that does not move
+    index = pd.bdate_range("2020-01-01", periods=n, name="date")
+    returns = pd.DataFrame(data, index=index, columns=["crypto", "a", "b"])
+    if (returns.std() == 0).any():
+        with pytest.raises(DataError, match="does not move"):
+            compare_benchmarks(returns, ["a", "b"], reps=100)
+    else:
+        result = compare_benchmarks(returns, ["a", "b"], reps=100)
+        assert result.words()
+        assert result.to_dict()["benchmarks"] == ["a", "b"]
+    pair = _pair(returns.rename(columns={"a": "^RUT"}))
+    halves = [(index[0], index[n // 2]), (index[n // 2 + 1], index[-1])]
+    # The first period that is too short or does not move is the one named.
+    problems = [
+        "at least 10" if len(part) < 10 else "does not move" if (part.std() == 0).any() else ""
+        for part in (pair.loc[a:b] for a, b in halves)
+    ]
+    problem = next((p for p in problems if p), "")
+    if problem:
+        with pytest.raises(DataError, match=problem):
+            compare_periods(pair, halves, reps=100)
+    else:
+        assert len(compare_periods(pair, halves, reps=100).periods) == 2
+    mask = pd.Series((rng.random(n) < 0.5).astype("float64"), index=index)
+    for regime in compare_regimes(pair, [Regime("x", "in x", "test", mask)], reps=100):
+        assert regime.sentence()
