@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from comove.data.calendar import sessions
+
+# CI replays the same examples every run (HYPOTHESIS_PROFILE=ci in .ci/run), so a red build
+# is about the change, not a new draw; locally each run explores new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def make_bars(
