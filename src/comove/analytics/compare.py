@@ -110,6 +110,8 @@ def kolmogorov_sf(x: float) -> float:
 class TestResult:
     """One test: its statistic, degrees of freedom (``None`` for a normal statistic) and p."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     method: str
     statistic: float
     p_value: float
