@@ -4,13 +4,15 @@ SPY before and after 2020 (published: about 0.01 in 2017â€“19 and 0.36 in 2020â€
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from comove.analytics.comparison import Comparison
 from comove.config import Settings
-from comove.pipeline import PairRequest
+from comove.pipeline import PairRequest, build_analysis
 from comove.pipeline.compare import CompareOptions, compare
 
 pytestmark = pytest.mark.realdata
@@ -66,3 +68,23 @@ def test_eth_small_caps_are_no_different_from_large_caps(data_dir: Path, tmp_pat
     regimes = {r.name: r for r in result.regimes}
     assert "crypto_only_moves" in regimes
     assert regimes["crypto_only_moves"].inside.r < regimes["crypto_only_moves"].outside.r
+
+
+def test_risk_on_sessions_are_not_more_correlated_on_the_real_history(
+    eth: pd.DataFrame,
+    rut: pd.DataFrame,
+    fred: dict[str, pd.Series],
+    read_shared: Callable[[Path], pd.DataFrame],
+    data_dir: Path,
+) -> None:
+    spy = read_shared(data_dir / "prices" / "SPY.csv")
+    analysis = build_analysis(eth, rut, macro=fred, large_caps=spy)
+    regimes = {r.name: r for r in analysis.whole.regimes_compared}
+    risk_on = regimes["risk_on"]
+    assert risk_on.inside.sessions > 400
+    assert risk_on.inside.r < risk_on.outside.r
+    assert not risk_on.difference.significant
+    assert risk_on.sentence() in analysis.claims.words
+    comparison = analysis.commentary.benchmarks
+    assert comparison is not None
+    assert comparison.benchmarks == ("RUT", "SPY")
