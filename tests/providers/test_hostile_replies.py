@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -134,6 +134,20 @@ def _serve(server: FakeServer, prefix: str, body: str, content_type: str) -> Non
     server.route(prefix, lambda _request: Reply(200, body, content_type=content_type))
 
 
+T = TypeVar("T")
+
+
+def _fetched(provider: Any, fetch: Callable[[], T]) -> T | None:
+    """What a provider gives for a mutated reply, or ``None`` when it refuses it with a
+    ComoveError (any other exception fails the test); the provider is closed either way."""
+    try:
+        return fetch()
+    except ComoveError:
+        return None
+    finally:
+        provider.close()
+
+
 def _policy() -> RetryPolicy:
     return RetryPolicy.fast(attempts=1)
 
@@ -148,13 +162,11 @@ YAHOO = yahoo_chart(
 def test_yahoo_chart(server: FakeServer, reply: Any) -> None:
     _serve(server, "/v8/finance/chart", _json_body(reply), "application/json")
     provider = YahooProvider(base_url=server.url, policy=_policy(), min_interval=0)
-    try:
-        bars = provider.fetch_bars("^RUT", start="2024-01-01", end="2024-03-01")
-    except ComoveError:
-        return
-    finally:
-        provider.close()
-    _check_bars(bars)
+    bars = _fetched(
+        provider, lambda: provider.fetch_bars("^RUT", start="2024-01-01", end="2024-03-01")
+    )
+    if bars is not None:
+        _check_bars(bars)
 
 
 def test_yahoo_all_timestamps_equal_is_refused(server: FakeServer) -> None:
@@ -191,13 +203,9 @@ def _check_series(series: pd.Series) -> None:
 def test_fred_observations(server: FakeServer, reply: Any) -> None:
     _serve(server, "/fred/series", _json_body(reply), "application/json")
     provider = FredProvider(api_key=FRED_KEY, base_url=server.url, policy=_policy(), min_interval=0)
-    try:
-        series = provider.fetch_series("WALCL")
-    except ComoveError:
-        return
-    finally:
-        provider.close()
-    _check_series(series)
+    series = _fetched(provider, lambda: provider.fetch_series("WALCL"))
+    if series is not None:
+        _check_series(series)
 
 
 @SETTINGS
@@ -209,13 +217,9 @@ def test_fred_csv(server: FakeServer, rows: Any) -> None:
     ]
     _serve(server, "/graph/fredgraph.csv", "\n".join(lines) + "\n", "text/csv")
     provider = FredProvider(api_key=None, base_url=server.url, policy=_policy(), min_interval=0)
-    try:
-        series = provider.fetch_series("WALCL")
-    except ComoveError:
-        return
-    finally:
-        provider.close()
-    _check_series(series)
+    series = _fetched(provider, lambda: provider.fetch_series("WALCL"))
+    if series is not None:
+        _check_series(series)
 
 
 def test_fred_maintenance_page_is_not_an_unknown_series(server: FakeServer) -> None:
@@ -252,10 +256,8 @@ def test_binance_klines(binance_server: FakeServer, reply: Any) -> None:
     provider = ExchangeProvider(
         "binance", base_url=binance_server.url, policy=_policy(), min_interval=0
     )
-    try:
-        bars = provider.fetch_bars("ETH/USDT", start="2024-01-01", end="2024-01-20")
-    except ComoveError:
-        return
-    finally:
-        provider.close()
-    _check_bars(bars)
+    bars = _fetched(
+        provider, lambda: provider.fetch_bars("ETH/USDT", start="2024-01-01", end="2024-01-20")
+    )
+    if bars is not None:
+        _check_bars(bars)

@@ -170,6 +170,28 @@ class CorrelationEstimate:
         return text
 
 
+def _estimate_from(
+    label: str,
+    dates: pd.Index,
+    x: np.ndarray,
+    y: np.ndarray,
+    draws: np.ndarray,
+    block: float,
+    level: float,
+) -> CorrelationEstimate:
+    """The estimate of corr(x, y) on ``dates`` from bootstrap ``draws`` already made."""
+    r = pearson(x, y)
+    return CorrelationEstimate(
+        label,
+        pd.Timestamp(dates[0]),
+        pd.Timestamp(dates[-1]),
+        len(x),
+        r,
+        fisher_ci(r, len(x), level),
+        interval_from(draws, level, block),
+    )
+
+
 def estimate(
     x: np.ndarray,
     y: np.ndarray,
@@ -181,16 +203,7 @@ def estimate(
     seed: int,
 ) -> CorrelationEstimate:
     draws, block = bootstrap_corr_draws(x, y, reps=reps, seed=seed)
-    r = pearson(x, y)
-    return CorrelationEstimate(
-        label,
-        pd.Timestamp(index[0]),
-        pd.Timestamp(index[-1]),
-        len(x),
-        r,
-        fisher_ci(r, len(x), level),
-        interval_from(draws, level, block),
-    )
+    return _estimate_from(label, index, x, y, draws, block, level)
 
 
 @dataclass(frozen=True)
@@ -617,18 +630,7 @@ def compare_periods(
                 f"{held[0].date()} to {held[-1].date()} within it"
             )
         sample, block = bootstrap_corr_draws(x, y, reps=reps, seed=seed + k)
-        r = pearson(x, y)
-        estimates.append(
-            CorrelationEstimate(
-                label,
-                pd.Timestamp(held[0]),
-                pd.Timestamp(held[-1]),
-                count,
-                r,
-                fisher_ci(r, count, level),
-                interval_from(sample, level, block),
-            )
-        )
+        estimates.append(_estimate_from(label, held, x, y, sample, block, level))
         draws.append((sample, block))
     differences = []
     for k in range(1, len(estimates)):
@@ -727,16 +729,15 @@ def compare_regimes(
         inner, outer, block = bootstrap_split_draws(x, y, inside, reps=reps, seed=seed + k)
         parts = []
         for flags, sample, label in ((inside, inner, "inside"), (~inside, outer, "outside")):
-            r = pearson(x[flags], y[flags])
             parts.append(
-                CorrelationEstimate(
+                _estimate_from(
                     f"{regime.name.replace('_', '-')} ({label})",
-                    pd.Timestamp(index[flags][0]),
-                    pd.Timestamp(index[flags][-1]),
-                    int(flags.sum()),
-                    r,
-                    fisher_ci(r, int(flags.sum()), level),
-                    interval_from(sample, level, block),
+                    index[flags],
+                    x[flags],
+                    y[flags],
+                    sample,
+                    block,
+                    level,
                 )
             )
         inner_est, outer_est = parts
