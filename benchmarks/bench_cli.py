@@ -43,7 +43,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from comove.report.charts import plotly_package_file
+from comove.report.charts import plotly_js
 
 HERE = Path(__file__).resolve().parent
 COMPETITORS = HERE / "competitors"
@@ -256,8 +256,7 @@ def bench_commands(runner: Runner, data: Path, runs: int) -> None:
     print(
         ratio_line("comove backtest / comove analyze", timed["backtest"], timed["analyze"], "≤ 1.5")
     )
-    plotly_js = plotly_package_file("plotly.min.js")
-    beyond = report_out.stat().st_size - plotly_js.stat().st_size
+    beyond = report_out.stat().st_size - len(plotly_js().encode())
     print(
         f"  report file {report_out.stat().st_size / 1e6:.2f} MB, figure data and page beyond plotly.js "
         f"{beyond / 1e6:.2f} MB (≤ 1 MB)"
@@ -327,11 +326,17 @@ DRAWN = """() => {
 }"""
 
 
-def page_seconds(page: object, url: str) -> float:
+FIRST_NUMBER = "() => document.getElementById('headline').textContent.length > 0"
+
+
+def page_seconds(page: object, url: str) -> tuple[float, float]:
+    """Seconds from opening the page to the reading's first number, and to every chart."""
     start = time.perf_counter()
     page.goto(url)  # type: ignore[attr-defined]
+    page.wait_for_function(FIRST_NUMBER, timeout=120_000, polling="raf")  # type: ignore[attr-defined]
+    number = time.perf_counter() - start
     page.wait_for_function(DRAWN, timeout=120_000)  # type: ignore[attr-defined]
-    return time.perf_counter() - start
+    return number, time.perf_counter() - start
 
 
 def wrk_load(url: str, clients: int, duration: float) -> str | None:
@@ -381,8 +386,8 @@ def bench_serve(runner: Runner, data: Path, runs: int, clients: int, duration: f
 
     import_pair(runner, data)
     listening: list[float] = []
-    fresh: list[float] = []
-    cached: list[float] = []
+    fresh: list[tuple[float, float]] = []
+    cached: list[tuple[float, float]] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium") or None,
@@ -416,10 +421,13 @@ def bench_serve(runner: Runner, data: Path, runs: int, clients: int, duration: f
     ms = sorted(1000 * x for x in latencies)
     print(f"serve (real ETH-USD vs ^RUT in the store, median of {runs} fresh servers):")
     print(f"  listening after {statistics.median(listening):.2f} s (≤ 2 s)")
-    print(
-        f"  every chart drawn {statistics.median(fresh):.2f} s after opening the page on a fresh "
-        f"server (≤ 1.5 s), {statistics.median(cached):.2f} s on a cached one (≤ 0.3 s)"
-    )
+    for name, loads, target in (("fresh", fresh, 1.5), ("cached", cached, 0.3)):
+        number = statistics.median(x for x, _ in loads)
+        charts = statistics.median(x for _, x in loads)
+        print(
+            f"  {name} server: the reading's first number {number:.2f} s after opening the page, "
+            f"every chart drawn {charts:.2f} s (≤ {target:g} s)"
+        )
     print(
         f"  /api/analysis as the page asks (gzip, no rows), {clients} clients x {duration:g} s "
         "(p99 ≤ 100 ms, 0 errors):"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
 from comove.cli import app as APP
+from comove.report.charts import plotly_js
 
 runner = CliRunner()
 
@@ -58,7 +58,7 @@ def test_json_sort_top_and_report(universe_folder, tmp_path: Path) -> None:
     assert betas == sorted(betas)
     html = report.read_text()
     assert "Plotly.newPlot" in html
-    assert "cdn.plot.ly" not in html.replace(get_plotlyjs(), "")
+    assert "cdn.plot.ly" not in html.replace(plotly_js(), "")
     assert "Ranked table" in html
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import comove
+from comove.report.charts import build_figures, build_signal_figures
 from comove.report.html import write_report
 
 from ..conftest import correlated_pair
@@ -223,3 +224,22 @@ def test_every_column_of_the_scan_page_is_reachable_at_1400_px(
         assert page.evaluate(EVERY_COLUMN_REACHABLE) == []
     finally:
         page.close()
+
+
+def test_the_vendored_plotly_js_has_every_trace_type_the_figures_use(
+    browser: Browser, pair: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path
+) -> None:
+    # The report inlines plotly.js's "cartesian" partial bundle: a trace type it lacks would
+    # draw nothing, silently. Compare what plotly.js registered with what the figures ask for.
+    analysis = comove.build_analysis(*pair)
+    signal_figures = build_signal_figures(analysis, signals=analysis.signals)
+    figures = {**build_figures(analysis), **signal_figures}
+    used = {trace.get("type", "scatter") for f in figures.values() for trace in f["data"]}
+    visit = _visit(browser, write_report(analysis, tmp_path / "report.html"))
+    try:
+        registered = set(visit.page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)"))
+        assert {"scatter", "bar", "heatmap"} <= used
+        assert used <= registered
+        assert "scatter3d" not in registered  # the partial bundle, not the full one
+    finally:
+        visit.page.close()

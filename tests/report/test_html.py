@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from plotly.offline import get_plotlyjs
 
 import comove
 import comove.files
 from comove.data.calendar import sessions
 from comove.errors import ConfigError
 from comove.pipeline import Analysis
+from comove.report.charts import plotly_js
 from comove.report.html import write_report
 
 from ..conftest import correlated_pair, make_bars
@@ -49,7 +49,7 @@ def _with_attrs(analysis: Analysis, **attrs: object) -> Analysis:
 
 
 def _without_plotlyjs(page: str) -> str:
-    return page.replace(get_plotlyjs(), "")
+    return page.replace(plotly_js(), "")
 
 
 def test_writes_the_file_and_returns_the_resolved_path(
@@ -93,8 +93,8 @@ def test_no_external_resources(page: str) -> None:
 
 
 def test_plotlyjs_inlined_exactly_once(page: str) -> None:
-    assert page.count(get_plotlyjs()) == 1
-    banner = get_plotlyjs()[:200]
+    assert page.count(plotly_js()) == 1
+    banner = plotly_js()[:200]
     assert page.count(banner) == 1
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from plotly.offline import get_plotlyjs
 
 from comove.errors import ConfigError
+from comove.report.charts import plotly_js
 from comove.report.scan import render_scan_report, write_scan_report
 from comove.scan.engine import ScanConfig, scan_frames
 from comove.scan.universe import prepare_benchmark
@@ -27,7 +27,7 @@ def test_report_is_offline_escaped_and_ranked(universe, tmp_path: Path) -> None:
     # plotly.js, the figure data, figures.js and the call that draws.
     assert html.count("<script") == 4
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.IGNORECASE)
-    assert get_plotlyjs() in html
+    assert plotly_js() in html
     top = result.ranked().iloc[0]["asset"]
     first_row = html.split('<table id="ranked">', 1)[1].split("<tr>", 3)[2]
     assert str(top).replace("<", "&lt;").replace(">", "&gt;") in first_row

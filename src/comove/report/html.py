@@ -22,7 +22,7 @@ from markupsafe import Markup
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
 from comove.pipeline import Analysis
-from comove.report.charts import Figure, build_figures, build_signal_figures, plotly_package_file
+from comove.report.charts import Figure, build_figures, build_signal_figures, plotly_js
 from comove.report.payload import figure_payload, figures_js, payload_json
 from comove.report.templates import environment
 
@@ -469,7 +469,7 @@ def _context(
         "mode_sentence": MODE_SENTENCES.get(mode, ""),
         "notes": [str(note) for note in notes],
         "data_warnings": [str(warning) for warning in data_warnings],
-        "plotlyjs": Markup(plotly_package_file("plotly.min.js").read_text(encoding="utf-8")),
+        "plotlyjs": Markup(plotly_js()),
         "figures_js": Markup(figures_js()),
         "figure_data": Markup(payload_json(figure_payload(drawn))),
         "charts": charts,

@@ -18,19 +18,18 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from importlib.resources import files
 from typing import Any
 
 import numpy as np
 
-from comove.report.charts import Figure, displayed, template
+from comove.report.charts import Figure, displayed, static_file, template
 
 TYPED = {"f": "f4", "i": "i4", "u": "u1", "b": "u1"}
 
 
 def figures_js() -> str:
     """The browser code that resolves a payload and draws it (shared by report and dashboard)."""
-    return (files("comove.report") / "static" / "figures.js").read_text(encoding="utf-8")
+    return static_file("figures.js").read_text(encoding="utf-8")
 
 
 class _Arrays:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 import comove
 from comove.errors import ConfigError
 from comove.files import write_text_atomic
-from comove.report.charts import Figure, plotly_package_file, template
+from comove.report.charts import Figure, plotly_js, template
 from comove.report.payload import figure_payload, figures_js, payload_json
 from comove.report.templates import environment
 from comove.scan.engine import ScanResult
@@ -144,7 +144,7 @@ def render_scan_report(
             for a, b, r in result.skipped.itertuples(index=False)
         ],
         "warnings": [str(w) for w in result.warnings],
-        "plotlyjs": Markup(plotly_package_file("plotly.min.js").read_text(encoding="utf-8")),
+        "plotlyjs": Markup(plotly_js()),
         "generated_at": when.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         "version": comove.__version__,
     }

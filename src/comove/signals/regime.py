@@ -8,12 +8,16 @@ between runs; they never recompute them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from comove.analytics.comparison import Regime
 from comove.errors import ConfigError
 from comove.signals.logic import hysteresis
+
+if TYPE_CHECKING:
+    from comove.analytics.comparison import Regime
 
 REGIME_WORDS = {1.0: "above", 0.0: "below"}
 
@@ -62,6 +66,9 @@ def commentary_regimes(
     ``around`` sessions of a crypto-only move (crypto beyond k σ while the index stayed
     quiet, :attr:`~comove.signals.rules.SignalResult.crypto_only_moves`).
     """
+    # Only the commentary needs the comparison module (and its statistics): import it here.
+    from comove.analytics.comparison import Regime
+
     score = table["liquidity_score"].to_numpy(dtype="float64")
     falling = breadth_falling.reindex(table.index).to_numpy(dtype="float64")
     known = np.isfinite(score) & np.isfinite(falling)

@@ -1,5 +1,7 @@
 // The comove dashboard: fetch the JSON API and draw with Plotly.react. Data never goes
-// through innerHTML: every text is set with textContent.
+// through innerHTML: every text is set with textContent. This script runs before plotly.js
+// (deferred, in page order), so the first requests overlap parsing plotly.js; drawing
+// waits for DOMContentLoaded, which comes after every deferred script has run.
 "use strict";
 
 (function () {
@@ -7,6 +9,9 @@
   const $ = (id) => document.getElementById(id);
   let generation = 0;
   let timer = null;
+  const scriptsRun = new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+  // One frame for the browser to paint the numbers before the charts take the main thread.
+  const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
   function el(tag, text, className) {
     const node = document.createElement(tag);
@@ -193,12 +198,15 @@
         getJSON("/api/alerts?limit=10"),
         getJSON("/api/health"),
       ]);
+      await scriptsRun;
       if (mine !== generation) return; // a newer request superseded this one
-      drawFigures(figures);
       drawReading(analysis);
       drawSignals(signals);
       drawAlerts(alerts);
       drawFreshness(health);
+      await nextFrame();
+      if (mine !== generation) return;
+      drawFigures(figures);
       $("status").textContent = "Updated " + new Date().toLocaleTimeString() + " · windows " + analysis.meta.windows.join(", ");
       document.body.dataset.loaded = String(mine);
     } catch (err) {
@@ -216,13 +224,12 @@
     }, seconds * 1000);
   }
 
-  document.addEventListener("DOMContentLoaded", () => {
-    $("pickers").addEventListener("change", () => refresh());
-    $("pickers").addEventListener("submit", (event) => {
-      event.preventDefault();
-      refresh();
-    });
+  // Deferred: the page is parsed, so the pickers exist.
+  $("pickers").addEventListener("change", () => refresh());
+  $("pickers").addEventListener("submit", (event) => {
+    event.preventDefault();
     refresh();
-    schedule();
   });
+  refresh();
+  schedule();
 })();
