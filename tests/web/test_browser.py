@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from comove.report.charts import PLOTLY_JS_FILE
+
 from ..report.test_browser import browser  # noqa: F401 - the shared chromium fixture
 from .conftest import settings_for
 
@@ -164,6 +166,27 @@ def test_dashboard_draws_and_pickers_update_the_charts(
         assert visit.errors == []
         assert visit.csp() == []
         assert visit.external == []
+    finally:
+        page.close()
+
+
+def test_the_numbers_show_before_plotly_js_has_loaded(browser: Browser, server: str) -> None:  # noqa: F811
+    import httpx
+
+    expected = len(httpx.get(f"{server}/api/figures", timeout=60).json()["figures"])
+    page = browser.new_page()
+    held: list[Any] = []
+    page.route(f"**/static/{PLOTLY_JS_FILE}", lambda route: held.append(route))
+    try:
+        page.goto(server + "/", wait_until="commit")
+        page.wait_for_function(
+            "() => document.getElementById('headline').textContent.length > 0", timeout=60_000
+        )
+        assert page.evaluate("() => typeof window.Plotly") == "undefined"
+        assert page.inner_text("#reading-list").count("corr") >= 1
+        assert len(held) == 1
+        held[0].continue_()
+        page.wait_for_function(CHARTS_DRAWN, arg=expected, timeout=60_000)
     finally:
         page.close()
 

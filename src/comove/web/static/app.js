@@ -1,7 +1,8 @@
 // The comove dashboard: fetch the JSON API and draw with Plotly.react. Data never goes
 // through innerHTML: every text is set with textContent. This script runs before plotly.js
-// (deferred, in page order), so the first requests overlap parsing plotly.js; drawing
-// waits for DOMContentLoaded, which comes after every deferred script has run.
+// (deferred, in page order), so the first requests overlap parsing plotly.js and the numbers
+// can show before it is ready; the charts wait for DOMContentLoaded, which comes after every
+// deferred script has run.
 "use strict";
 
 (function () {
@@ -198,12 +199,12 @@
         getJSON("/api/alerts?limit=10"),
         getJSON("/api/health"),
       ]);
-      await scriptsRun;
       if (mine !== generation) return; // a newer request superseded this one
       drawReading(analysis);
       drawSignals(signals);
       drawAlerts(alerts);
       drawFreshness(health);
+      await scriptsRun;
       await nextFrame();
       if (mine !== generation) return;
       drawFigures(figures);
