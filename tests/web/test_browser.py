@@ -170,6 +170,41 @@ def test_dashboard_draws_and_pickers_update_the_charts(
         page.close()
 
 
+COUNT_REDRAWS = """() => {
+    window.__redraws = 0;
+    const react = window.Plotly.react;
+    window.Plotly.react = function (...args) {
+        window.__redraws += 1;
+        return react.apply(this, args);
+    };
+}"""
+
+
+def test_a_refresh_without_new_data_redraws_no_chart(browser: Browser, server: str) -> None:  # noqa: F811
+    visit, expected = _open(browser, server, 1200)
+    page = visit.page
+    try:
+        page.evaluate(COUNT_REDRAWS)
+        loaded = page.get_attribute("body", "data-loaded")
+        page.evaluate("() => document.getElementById('pickers').requestSubmit()")
+        page.wait_for_function(
+            "(n) => document.body.dataset.loaded !== n", arg=loaded, timeout=60_000
+        )
+        assert page.evaluate("() => window.__redraws") == 0
+        assert page.inner_text("#status").startswith("Updated")
+
+        loaded = page.get_attribute("body", "data-loaded")
+        page.select_option("#windows", "30")
+        page.wait_for_function(
+            "(n) => document.body.dataset.loaded !== n", arg=loaded, timeout=60_000
+        )
+        charts = page.evaluate("() => document.querySelectorAll('div[id^=chart-]').length")
+        assert page.evaluate("() => window.__redraws") == charts >= expected - 2
+        assert visit.errors == []
+    finally:
+        page.close()
+
+
 def test_the_numbers_show_before_plotly_js_has_loaded(browser: Browser, server: str) -> None:  # noqa: F811
     import httpx
 

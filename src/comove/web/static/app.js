@@ -10,6 +10,7 @@
   const $ = (id) => document.getElementById(id);
   let generation = 0;
   let timer = null;
+  let drawnFigures = null;
   const scriptsRun = new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
   // One frame for the browser to paint the numbers before the charts take the main thread.
   const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
@@ -34,11 +35,13 @@
     return params.toString();
   }
 
-  async function getJSON(path) {
+  // The parsed answer, and its text (to tell an unchanged answer from a new one).
+  async function getAnswer(path) {
     const response = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const text = await response.text();
     let body = null;
     try {
-      body = await response.json();
+      body = JSON.parse(text);
     } catch (err) {
       body = null;
     }
@@ -46,7 +49,11 @@
       const message = body && body.error ? body.error : "HTTP " + response.status;
       throw new Error(message);
     }
-    return body;
+    return { body: body, text: text };
+  }
+
+  async function getJSON(path) {
+    return (await getAnswer(path)).body;
   }
 
   function fmt(value, digits) {
@@ -193,7 +200,7 @@
     $("status").className = "";
     try {
       const [figures, analysis, signals, alerts, health] = await Promise.all([
-        getJSON("/api/figures?" + q),
+        getAnswer("/api/figures?" + q),
         getJSON("/api/analysis?" + q + "&columns="),
         getJSON("/api/signals?" + q),
         getJSON("/api/alerts?limit=10"),
@@ -204,10 +211,14 @@
       drawSignals(signals);
       drawAlerts(alerts);
       drawFreshness(health);
-      await scriptsRun;
-      await nextFrame();
-      if (mine !== generation) return;
-      drawFigures(figures);
+      // A refresh with no new data redraws nothing: twelve charts hold the page for a second.
+      if (figures.text !== drawnFigures) {
+        await scriptsRun;
+        await nextFrame();
+        if (mine !== generation) return;
+        drawFigures(figures.body);
+        drawnFigures = figures.text;
+      }
       $("status").textContent = "Updated " + new Date().toLocaleTimeString() + " · windows " + analysis.meta.windows.join(", ");
       document.body.dataset.loaded = String(mine);
     } catch (err) {
