@@ -259,8 +259,10 @@ def test_synchronous_needs_hourly_bars(files: tuple[Path, Path]) -> None:
     assert "--crypto-hourly" in _one_line_error(result)
 
 
-def _run_entry_point(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    code = "import sys; from comove.cli import main; sys.argv = ['comove', *sys.argv[1:]]; main()"
+def _run_entry_point(
+    *args: str, cwd: Path, call: str = "main()"
+) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; from comove.cli import app, main; sys.argv = ['comove', *sys.argv[1:]]; {call}"
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
@@ -340,3 +342,30 @@ def test_version_prints_the_package_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"comove {version('comove')}"
+
+
+def test_each_command_is_registered_under_its_name() -> None:
+    import typer.main
+
+    from comove.cli import COMMANDS, build_app
+
+    whole = typer.main.get_command(build_app())
+    assert list(whole.commands) == list(COMMANDS)  # type: ignore[attr-defined]
+    for name in COMMANDS:
+        alone = typer.main.get_command(build_app(name))
+        assert list(alone.commands) == [name]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "argv", [["analyze", "--help"], ["store", "info", "--help"], ["--help"], ["analyse"]]
+)
+def test_the_entry_point_answers_as_the_whole_app(tmp_path: Path, argv: list[str]) -> None:
+    # main() registers only the command asked for; what the user sees must not change.
+    result = _run_entry_point(*argv, cwd=tmp_path)
+    whole = _run_entry_point(*argv, cwd=tmp_path, call="app()")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        whole.returncode,
+        whole.stdout,
+        whole.stderr,
+    )
+    assert result.stdout or result.stderr
