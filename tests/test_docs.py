@@ -22,3 +22,10 @@ def test_every_command_is_documented() -> None:
     assert {"report", "analyze", "import", "store", "serve", "scan"} <= names
     for name in names:
         assert f"comove {name}" in README, name
+
+
+def test_the_dependency_table_names_the_vendored_plotly_js() -> None:
+    from comove.report.charts import PLOTLY_JS_FILE, PLOTLY_JS_VERSION
+
+    assert f'| plotly.js {PLOTLY_JS_VERSION}, "cartesian" partial bundle' in README
+    assert f"`{PLOTLY_JS_FILE}`" in README

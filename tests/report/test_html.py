@@ -17,7 +17,7 @@ import comove.files
 from comove.data.calendar import sessions
 from comove.errors import ConfigError
 from comove.pipeline import Analysis
-from comove.report.charts import plotly_js
+from comove.report.charts import PLOTLY_JS_VERSION, plotly_js
 from comove.report.html import write_report
 
 from ..conftest import correlated_pair, make_bars
@@ -96,6 +96,8 @@ def test_plotlyjs_inlined_exactly_once(page: str) -> None:
     assert page.count(plotly_js()) == 1
     banner = plotly_js()[:200]
     assert page.count(banner) == 1
+    # The vendored partial bundle is the version the README and PLOTLY_JS_VERSION name.
+    assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}\n" in banner
 
 
 def test_no_synthetic_banner_for_real_data(page: str) -> None:
