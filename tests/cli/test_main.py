@@ -369,3 +369,29 @@ def test_the_entry_point_answers_as_the_whole_app(tmp_path: Path, argv: list[str
         whole.stderr,
     )
     assert result.stdout or result.stderr
+
+
+def test_start_up_pauses_the_garbage_collector_and_commands_run_with_it(tmp_path: Path) -> None:
+    # In a fresh interpreter: the pause must not leak into this test process.
+    code = (
+        "import gc\n"
+        "from comove.cli.common import pause_collection, run_command\n"
+        "pause_collection()\n"
+        "paused = gc.isenabled()\n"
+        "inside = run_command(lambda caught: (gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "print(paused, *inside)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "True"]
+
+
+def test_without_the_console_entry_the_collector_is_left_alone() -> None:
+    import gc
+
+    from comove.cli.common import run_command
+
+    frozen = gc.get_freeze_count()
+    assert run_command(lambda caught: gc.isenabled()) is True
+    assert gc.get_freeze_count() == frozen

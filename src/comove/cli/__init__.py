@@ -85,5 +85,8 @@ def __getattr__(name: str) -> Any:
 def main() -> None:
     """Console-script entry point: builds only the command named on the command line (all of
     them for ``--help``, ``--version`` or a name that is not a command, so click can say so)."""
+    from comove.cli.common import pause_collection
+
+    pause_collection()
     asked = sys.argv[1] if len(sys.argv) > 1 else None
     build_app(asked if asked in COMMANDS else None)()

@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -296,6 +297,10 @@ def pair_command(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(**values: Any) -> Any:
+        # Every pair command loads the pipeline and the renderers: load them now, while
+        # start-up has the garbage collector paused (run_command resumes it).
+        import_module("comove.pipeline")
+        import_module("comove.cli.render")
         pair = PairOptions(**{name: values.pop(name) for name in PAIR_OPTIONS})
         return func(pair=pair, **values)
 
