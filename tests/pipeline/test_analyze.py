@@ -126,6 +126,9 @@ def test_build_analysis_bundle(pair: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     assert analysis.comparison_window == 60
     assert list(analysis.comparison.columns) == ["naive", "lag_adjusted"]
     assert list(analysis.spearman.columns) == [30, 60, 90]
+    pd.testing.assert_series_equal(
+        analysis.spearman_at(60), analysis.spearman[60], check_names=False
+    )
     assert list(analysis.lead_lag.index) == list(range(-10, 11))
     assert analysis.lead_lag_best.best_lag == 0  # the fixture couples same-date returns
     assert analysis.reading.date == analysis.table.index[-1]

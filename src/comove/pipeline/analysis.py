@@ -129,12 +129,19 @@ class _History:
         self.naive_corr = naive_corr
         self.cost_bps = cost_bps
         self.n_boot = n_boot
+        self._spearman: dict[int, pd.Series] = {}
+
+    def spearman_at(self, window: int) -> pd.Series:
+        # One window at a time: the report draws one, and each costs about 20 ms.
+        if window not in self._spearman:
+            x, y = self.table["crypto_ret"], self.table["equity_ret"]
+            self._spearman[window] = rolling_spearman(x, y, window)
+        return self._spearman[window]
 
     @cached_property
     def spearman(self) -> pd.DataFrame:
-        x, y = self.table["crypto_ret"], self.table["equity_ret"]
         windows = self.table.attrs["windows"]
-        return pd.DataFrame({w: rolling_spearman(x, y, w) for w in windows}, index=x.index)
+        return pd.DataFrame({w: self.spearman_at(w) for w in windows}, index=self.table.index)
 
     @cached_property
     def ewma(self) -> pd.Series:
@@ -237,6 +244,10 @@ class Analysis:
     @cached_property
     def spearman(self) -> pd.DataFrame:
         return self.whole.spearman.loc[self.table.index]
+
+    def spearman_at(self, window: int) -> pd.Series:
+        """The rolling Spearman correlation of one window (a column of :attr:`spearman`)."""
+        return self.whole.spearman_at(window).loc[self.table.index]
 
     @cached_property
     def ewma(self) -> pd.Series:

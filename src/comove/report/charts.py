@@ -318,9 +318,9 @@ def correlation_variants_figure(analysis: Analysis) -> Figure:
     table = analysis.table
     w = analysis.comparison_window
     series = [(f"Pearson ({w} sessions)", table[f"corr_{w}"], VARIANT_COLORS["pearson"])]
-    if w in analysis.spearman:
+    if w in analysis.table.attrs["windows"]:
         series.append(
-            (f"Spearman ({w} sessions)", analysis.spearman[w], VARIANT_COLORS["spearman"])
+            (f"Spearman ({w} sessions)", analysis.spearman_at(w), VARIANT_COLORS["spearman"])
         )
     series.append((f"EWMA (λ = {analysis.ewma_lambda:g})", analysis.ewma, VARIANT_COLORS["ewma"]))
     fig = _figure()
