@@ -28,14 +28,15 @@ OutOpt = Annotated[
 @pair_command
 def report(pair: PairOptions, out: OutOpt = None) -> None:
     """Write a self-contained HTML report (opens offline) and print where it is."""
+    # Loaded before run_command, while start-up has the garbage collector paused.
+    from comove.cli.render import summary_lines
+    from comove.pipeline import run
+    from comove.report.html import write_report
+
     console = stderr_console()
     target = out or Path("comove-demo-report.html" if pair.demo else "comove-report.html")
 
     def body(caught: list[warnings.WarningMessage]) -> Path:
-        from comove.cli.render import summary_lines
-        from comove.pipeline import run
-        from comove.report.html import write_report
-
         path = check_output_path(target)
         analysis = run(
             pair.request(), pair.settings(), pair.analysis(), progress=progress_on(console)
