@@ -48,6 +48,10 @@ DOWN_COLOR = "#d73027"
 REFERENCE_COLOR = "#7f7f7f"
 SHADE_COLOR = "rgba(27, 158, 119, 0.13)"
 
+MARGIN_LEFT = 78
+#: Top margin of a chart whose title is a page heading: one row of legend.
+LEGEND_TOP = 52
+
 SINGLE_HEIGHT = 420
 DOUBLE_HEIGHT = 520
 
@@ -167,7 +171,9 @@ def _style(
             "x": 0.0,
             "bgcolor": "rgba(255, 255, 255, 0)",
         },
-        margin={"l": 60, "r": 20, "t": 96, "b": 48},
+        # Room for the tick labels and axis titles as drawn: when plotly's automargin has
+        # to widen a margin it draws the chart a second time (a third of a page's draw).
+        margin={"l": MARGIN_LEFT, "r": 20, "t": 96, "b": 48},
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
     if yaxis_title is not None:
@@ -391,12 +397,14 @@ def lead_lag_figure(analysis: Analysis) -> Figure:
         zeroline=False,
         **({"dtick": 1} if len(lags) <= 25 else {}),
     )
-    return _style(
+    styled = _style(
         fig,
         f"Lead-lag: which moves first ({crypto} vs {equity})",
         yaxis_title="Correlation",
         hovermode="closest",
     )
+    styled["layout"]["margin"]["b"] = 58  # the lag axis has a title under its tick labels
+    return styled
 
 
 def beta_figure(analysis: Analysis) -> Figure:
@@ -662,7 +670,9 @@ def signal_timeline_figure(signals: SignalResult) -> Figure:
         tickvals=[0.0, 0.5, 1.0],
         ticktext=["reduce", "neutral", "bullish"],
     )
-    return _style(fig, "Signal states and stance over time", height=DOUBLE_HEIGHT)
+    styled = _style(fig, "Signal states and stance over time", height=DOUBLE_HEIGHT)
+    styled["layout"]["margin"]["l"] = 160  # the signals' names label the rows
+    return styled
 
 
 def log_ticks(low: float, high: float) -> list[float]:
@@ -825,7 +835,7 @@ def displayed(key: str, figure: Figure) -> tuple[str, Figure]:
     shown_layout = {
         **layout,
         "title": {"text": ""},
-        "margin": {**layout.get("margin", {}), "t": 36},
+        "margin": {**layout.get("margin", {}), "t": LEGEND_TOP},
     }
     return title, {"data": figure["data"], "layout": shown_layout}
 
