@@ -259,10 +259,8 @@ def test_synchronous_needs_hourly_bars(files: tuple[Path, Path]) -> None:
     assert "--crypto-hourly" in _one_line_error(result)
 
 
-def _run_entry_point(
-    *args: str, cwd: Path, call: str = "main()"
-) -> subprocess.CompletedProcess[str]:
-    code = f"import sys; from comove.cli import app, main; sys.argv = ['comove', *sys.argv[1:]]; {call}"
+def _run_python(code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter (start-up state must not leak into this process)."""
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
@@ -271,6 +269,13 @@ def _run_entry_point(
         env={**os.environ, "COLUMNS": "120"},
         check=False,
     )
+
+
+def _run_entry_point(
+    *args: str, cwd: Path, call: str = "main()"
+) -> subprocess.CompletedProcess[str]:
+    code = f"import sys; from comove.cli import app, main; sys.argv = ['comove', *sys.argv[1:]]; {call}"
+    return _run_python(code, *args, cwd=cwd)
 
 
 def test_entry_point_exit_code_and_clean_error(tmp_path: Path) -> None:
@@ -290,9 +295,8 @@ def test_help_does_not_import_heavy_modules(tmp_path: Path) -> None:
         "heavy = sorted(m for m in ('pandas', 'numpy', 'scipy', 'plotly', 'exchange_calendars') if m in sys.modules)\n"
         "print('HEAVY', heavy)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
-    )
+    result = _run_python(code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
     assert "report" in result.stdout
     assert "analyze" in result.stdout
@@ -372,7 +376,6 @@ def test_the_entry_point_answers_as_the_whole_app(tmp_path: Path, argv: list[str
 
 
 def test_start_up_pauses_the_garbage_collector_and_commands_run_with_it(tmp_path: Path) -> None:
-    # In a fresh interpreter: the pause must not leak into this test process.
     code = (
         "import gc\n"
         "from comove.cli.common import pause_collection, run_command\n"
@@ -381,9 +384,8 @@ def test_start_up_pauses_the_garbage_collector_and_commands_run_with_it(tmp_path
         "inside = run_command(lambda caught: (gc.isenabled(), gc.get_freeze_count() > 0))\n"
         "print(paused, *inside)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
-    )
+    result = _run_python(code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True"]
 
 

@@ -156,8 +156,9 @@ def _style(
     height: int = SINGLE_HEIGHT,
     yaxis_title: str | None = None,
     hovermode: str = "x unified",
+    margin: dict[str, int] | None = None,
 ) -> Figure:
-    """The house look shared by every figure."""
+    """The house look shared by every figure; ``margin`` overrides sides of the default."""
     fig["layout"].update(
         template=template(),
         title={"text": title, "x": 0.0, "xanchor": "left", "xref": "paper", "font": {"size": 16}},
@@ -173,7 +174,7 @@ def _style(
         },
         # Room for the tick labels and axis titles as drawn: when plotly's automargin has
         # to widen a margin it draws the chart a second time (a third of a page's draw).
-        margin={"l": MARGIN_LEFT, "r": 20, "t": 96, "b": 48},
+        margin={"l": MARGIN_LEFT, "r": 20, "t": 96, "b": 48, **(margin or {})},
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
     if yaxis_title is not None:
@@ -397,14 +398,13 @@ def lead_lag_figure(analysis: Analysis) -> Figure:
         zeroline=False,
         **({"dtick": 1} if len(lags) <= 25 else {}),
     )
-    styled = _style(
+    return _style(
         fig,
         f"Lead-lag: which moves first ({crypto} vs {equity})",
         yaxis_title="Correlation",
         hovermode="closest",
+        margin={"b": 58},  # the lag axis has a title under its tick labels
     )
-    styled["layout"]["margin"]["b"] = 58  # the lag axis has a title under its tick labels
-    return styled
 
 
 def beta_figure(analysis: Analysis) -> Figure:
@@ -670,9 +670,10 @@ def signal_timeline_figure(signals: SignalResult) -> Figure:
         tickvals=[0.0, 0.5, 1.0],
         ticktext=["reduce", "neutral", "bullish"],
     )
-    styled = _style(fig, "Signal states and stance over time", height=DOUBLE_HEIGHT)
-    styled["layout"]["margin"]["l"] = 160  # the signals' names label the rows
-    return styled
+    # The signals' names label the rows.
+    return _style(
+        fig, "Signal states and stance over time", height=DOUBLE_HEIGHT, margin={"l": 160}
+    )
 
 
 def log_ticks(low: float, high: float) -> list[float]:
